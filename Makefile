@@ -1,0 +1,41 @@
+# litmol — `make run` (main job on the embedded default corpus) and `make test`.
+PY      ?= python3
+VENV    := .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.installed
+LITMOL  := $(BIN)/litmol
+
+.PHONY: run test lint index clean-index bench
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+
+# torch first, pinned: the local CPU wheel installs in seconds; unpinned pulls CUDA.
+$(STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# Lexical part first (about a minute), dense part then fills in in the background.
+index: $(STAMP)
+	$(LITMOL) index build --stage lexical --if-missing
+	@if ! $(LITMOL) index stats --check-dense >/dev/null 2>&1; then \
+		mkdir -p $${LITMOL_HOME:-$$HOME/.litmol}/logs; \
+		echo "dense index building in the background; log: $${LITMOL_HOME:-$$HOME/.litmol}/logs/index-build.log"; \
+		nohup $(LITMOL) index build --stage dense > $${LITMOL_HOME:-$$HOME/.litmol}/logs/index-build.log 2>&1 & \
+	fi
+
+run: index
+	$(LITMOL) search
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+bench: $(STAMP)
+	$(BIN)/python bench/retrieval_quality.py

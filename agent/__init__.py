@@ -1,0 +1,1 @@
+"""The agent: LLM backends, tools, the loop, answers with verified citations, eval, and the CLI."""

@@ -1,0 +1,323 @@
+"""The `litmol` command line. Heavy packages are imported inside the commands, so --help is instant.
+
+Exit status: 0 success, 2 bad usage or input, 1 internal failure; errors are one line on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+logger = logging.getLogger("litmol")
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+
+EPILOG = """examples:
+  litmol index build                      # default corpus: ~33,000 PubMed abstracts, offline
+  litmol index build --stage lexical      # BM25 part only (about a minute); dense later
+  litmol search "metformin breast cancer risk" -k 5
+  litmol search "beta blocker heart failure" --since 2000 --json
+  litmol article 399592
+  litmol corpus add my_pubmed_update.xml.gz my_abstracts.jsonl
+"""
+
+
+class UsageError(Exception):
+    """Bad command-line input that argparse cannot catch (exit status 2)."""
+
+
+def _settings(args: argparse.Namespace):
+    from retrieval import RetrievalSettings
+
+    overrides: dict[str, Any] = {}
+    if getattr(args, "index", None):
+        overrides["index_name"] = args.index
+    return RetrievalSettings(**overrides)
+
+
+def _print_json(data: Any) -> None:
+    json.dump(data, sys.stdout, indent=2, ensure_ascii=False)
+    sys.stdout.write("\n")
+
+
+# -- index / corpus -------------------------------------------------------------------------
+def cmd_index_build(args: argparse.Namespace) -> int:
+    from retrieval import build_index
+
+    settings = _settings(args)
+    manifest = build_index(args.corpus or None, settings, stage=args.stage, if_missing=args.if_missing,
+                           progress=not args.quiet)
+    ingest = manifest.get("ingest") or {}
+    skipped = ", ".join(f"{n:,} {why}" for why, n in (ingest.get("skipped") or {}).items()) or "none"
+    print(f"index {manifest['name']}: {manifest['count']:,} articles, status {manifest['status']}"
+          f" (read {ingest.get('read', 0):,}; skipped: {skipped})", file=sys.stderr)
+    if manifest.get("dense"):
+        d = manifest["dense"]
+        print(f"dense: {d['kind']} index, {d['count']:,} vectors, embedder {manifest['embedder']['id']} "
+              f"({manifest['embedder']['backend']}, {manifest['embedder']['max_seq_length']} tokens)",
+              file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_index_add(args: argparse.Namespace) -> int:
+    from retrieval import add_to_index
+
+    manifest, summary = add_to_index(args.paths, _settings(args), progress=not args.quiet)
+    ingest = summary["ingest"]
+    skipped = ", ".join(f"{n:,} {why}" for why, n in ingest["skipped"].items()) or "none"
+    line = (f"read {ingest['read']:,} records: added {summary['added']:,}, updated {summary['updated']:,}, "
+            f"unchanged {summary['unchanged']:,}; skipped: {skipped}. Index now {manifest['count']:,} articles.")
+    if args.json:
+        _print_json(summary | {"articles": manifest["count"]})
+    else:
+        print(line, file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_index_stats(args: argparse.Namespace) -> int:
+    from retrieval import open_index
+
+    index = open_index(_settings(args), verify=not args.no_verify)
+    stats = index.stats()
+    if args.check_dense:
+        return EXIT_OK if stats["status"] == "complete" else EXIT_FAILURE
+    if args.json:
+        _print_json(stats)
+        return EXIT_OK
+    dense = stats["dense"]
+    print(f"index      {stats['name']}  ({stats['path']})")
+    print(f"articles   {stats['articles']:,}  years {stats['years'][0]}-{stats['years'][1]}")
+    print(f"status     {stats['status']}  dense coverage {stats['dense_coverage']:.0%}")
+    if dense:
+        emb = stats["embedder"]
+        print(f"dense      {dense['kind']} {dense['params']}  {dense['count']:,} vectors")
+        print(f"embedder   {emb['id']}  backend {emb['backend']}  {emb['max_seq_length']} tokens  dim {emb['dim']}")
+    for src in stats["sources"]:
+        print(f"source     {src['name']}  ({src['records_read']:,} records read)")
+    if stats["timings_s"]:
+        print("timings    " + "  ".join(f"{k} {v}s" for k, v in stats["timings_s"].items()))
+    if index.notice:
+        print(f"note       {index.notice}")
+    return EXIT_OK
+
+
+def cmd_corpus_inspect(args: argparse.Namespace) -> int:
+    from retrieval import collect_records
+    from retrieval.corpus import resolve_corpus
+
+    records, report = collect_records(resolve_corpus(args.paths or None))
+    years = sorted(r.year for r in records if r.year)
+    info = report.to_dict() | {
+        "with_mesh": sum(bool(r.mesh) for r in records),
+        "years": [years[0], years[-1]] if years else None,
+    }
+    if args.json:
+        _print_json(info)
+    else:
+        print(report.summary())
+        print(f"with MeSH headings: {info['with_mesh']:,}; years: {info['years']}")
+    return EXIT_OK
+
+
+# -- search / article -----------------------------------------------------------------------
+def _print_passages(passages: Sequence[Any], query: str) -> None:
+    if not passages:
+        print(f"no articles match {query!r}")
+        return
+    for i, p in enumerate(passages, 1):
+        snippet = " ".join(p.text.split())[:220]
+        print(f"{i:>2}. [PMID:{p.pmid}] {p.title} ({p.year or 'n.d.'})  score {p.score:.4f}")
+        print(f"    {snippet}{'…' if len(p.text) > 220 else ''}")
+        print(f"    https://pubmed.ncbi.nlm.nih.gov/{p.pmid}/")
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from retrieval import open_index
+
+    query = " ".join(args.query).strip()
+    if not query and args.json:
+        raise UsageError("give a QUERY with --json")
+    index = open_index(_settings(args), verify=False)
+    if index.notice and not args.json and args.mode != "lexical":
+        print(f"note: {index.notice}", file=sys.stderr)
+
+    def run(q: str) -> list:
+        return index.search(q, k=args.k, mode=args.mode, since=args.since, until=args.until)
+
+    if query:
+        passages = run(query)
+        if args.json:
+            _print_json([p.to_dict() for p in passages])
+        else:
+            _print_passages(passages, query)
+        return EXIT_OK
+    if not sys.stdin.isatty():  # `make run` without a terminal: one demo query, then stop
+        demo = "metformin and cancer risk"
+        print(f"demo query: {demo}")
+        _print_passages(run(demo), demo)
+        return EXIT_OK
+    print("litmol search: type a question or keywords; an empty line or Ctrl-D quits.")
+    from retrieval import RetrievalError
+
+    while True:
+        try:
+            q = input("search> ").strip()
+        except EOFError:
+            print()
+            return EXIT_OK
+        if not q or q in {"quit", "exit"}:
+            return EXIT_OK
+        try:
+            _print_passages(run(q), q)
+        except RetrievalError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+
+
+def cmd_article(args: argparse.Namespace) -> int:
+    from retrieval import open_index
+
+    article = open_index(_settings(args), verify=False).get_article(args.pmid)
+    if args.json:
+        _print_json(article)
+        return EXIT_OK
+    print(f"PMID {article['pmid']}  {article['journal']} ({article['year'] or 'n.d.'})")
+    print(article["title"])
+    print()
+    print(article["abstract"])
+    if article["mesh"]:
+        terms = [m["name"] + (f" ({', '.join(m['qualifiers'])})" if m["qualifiers"] else "") for m in article["mesh"]]
+        print("\nMeSH: " + "; ".join(terms))
+    if article["publication_types"]:
+        print("Types: " + "; ".join(article["publication_types"]))
+    print(f"https://pubmed.ncbi.nlm.nih.gov/{article['pmid']}/")
+    return EXIT_OK
+
+
+# -- parser ---------------------------------------------------------------------------------
+def _year(value: str) -> int:
+    try:
+        year = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a year: {value!r}") from None
+    if not 1800 <= year <= 2100:
+        raise argparse.ArgumentTypeError(f"year out of range: {year}")
+    return year
+
+
+def _positive(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {value!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return n
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("-v", "--verbose", action="store_true", help="log progress details")
+    common.add_argument("-q", "--quiet", action="store_true", help="no progress bars, warnings only")
+    common.add_argument("--index", metavar="NAME", help="index name under LITMOL_HOME (default: default)")
+
+    parser = argparse.ArgumentParser(
+        prog="litmol", description="Offline assistant for drug discovery: search PubMed literature, "
+        "predict molecular properties, ask a local agent. State lives in LITMOL_HOME (~/.litmol); "
+        "settings come from LITMOL_* variables or litmol.toml.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter, parents=[common])
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    index = sub.add_parser("index", help="build, extend and inspect the literature index")
+    isub = index.add_subparsers(dest="action", metavar="ACTION", required=True)
+    p = isub.add_parser("build", parents=[common], help="build the index (default corpus unless --corpus)",
+                        description="Ingest a corpus and build its index: the lexical (BM25) part is "
+                        "published first, then the dense part is embedded in resumable chunks.")
+    p.add_argument("--corpus", nargs="+", metavar="PATH", help="'default' or PubMed XML(.gz)/JSONL/CSV files or folders")
+    p.add_argument("--stage", choices=["all", "lexical", "dense"], default="all",
+                   help="lexical: ingest + BM25 only; dense: embed the current build; all: both (default)")
+    p.add_argument("--if-missing", action="store_true", help="skip the lexical stage if an index exists")
+    p.set_defaults(func=cmd_index_build)
+    for name, helptext in (("add", "append articles to the index (only new ones are embedded)"),):
+        p = isub.add_parser(name, parents=[common], help=helptext, description=helptext)
+        p.add_argument("paths", nargs="+", metavar="PATH", help="PubMed XML(.gz), JSONL or CSV files")
+        p.add_argument("--json", action="store_true", help="print the summary as JSON")
+        p.set_defaults(func=cmd_index_add)
+    p = isub.add_parser("stats", parents=[common], help="show what the index holds and how it was built")
+    p.add_argument("--json", action="store_true", help="JSON output")
+    p.add_argument("--no-verify", action="store_true", help="skip file checksums")
+    p.add_argument("--check-dense", action="store_true", help="exit 0 if the dense part is complete, else 1")
+    p.set_defaults(func=cmd_index_stats)
+
+    corpus = sub.add_parser("corpus", help="read corpus files: add them to the index, or inspect them")
+    csub = corpus.add_subparsers(dest="action", metavar="ACTION", required=True)
+    p = csub.add_parser("add", parents=[common], help="add PubMed baseline/update XML(.gz) or JSONL files to the index")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.set_defaults(func=cmd_index_add)
+    p = csub.add_parser("inspect", parents=[common], help="count records in files without indexing (default corpus if none)")
+    p.add_argument("paths", nargs="*", metavar="PATH")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_corpus_inspect)
+
+    p = sub.add_parser("search", parents=[common], help="search the literature index (interactive without QUERY)",
+                       description="Search indexed PubMed abstracts. hybrid fuses dense (meaning) and "
+                       "lexical (BM25 words) rankings by reciprocal rank fusion.")
+    p.add_argument("query", nargs="*", metavar="QUERY", help="free-text question or keywords")
+    p.add_argument("-k", type=_positive, default=10, help="number of results (default 10)")
+    p.add_argument("--mode", choices=["hybrid", "dense", "lexical"], default="hybrid")
+    p.add_argument("--since", type=_year, metavar="YEAR", help="only articles published in or after YEAR")
+    p.add_argument("--until", type=_year, metavar="YEAR", help="only articles published in or before YEAR")
+    p.add_argument("--json", action="store_true", help="JSON list of {pmid, title, year, score, text}")
+    p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser("article", parents=[common], help="show one article by PMID")
+    p.add_argument("pmid")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_article)
+    return parser
+
+
+def _configure_logging(args: argparse.Namespace) -> None:
+    level = logging.INFO if getattr(args, "verbose", False) else logging.WARNING
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    if getattr(args, "quiet", False):
+        os.environ["TQDM_DISABLE"] = "1"
+
+
+def _exit_status(exc: BaseException) -> int:
+    from retrieval import CorruptIndexError
+
+    if isinstance(exc, CorruptIndexError):
+        return EXIT_FAILURE
+    if isinstance(exc, UsageError | ValueError | LookupError | FileNotFoundError):
+        return EXIT_USAGE
+    return EXIT_FAILURE
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _configure_logging(args)
+    func: Callable[[argparse.Namespace], int] = args.func
+    try:
+        return func(args)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # the CLI boundary: one line, an exit status
+        status = _exit_status(exc)
+        if args.verbose:
+            logger.exception("failed")
+        print(f"litmol: error: {exc}" if status == EXIT_USAGE else f"litmol: failed: {exc}", file=sys.stderr)
+        return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,44 @@
+"""Literature retrieval: ingest PubMed corpora, embed, index (FAISS + SQLite FTS5), search.
+
+Public API (heavy modules load on first use, so `import retrieval` stays fast):
+    build_index, add_to_index         build or extend the configured index
+    open_index() -> PassageIndex      load it; .search(), .get_article(), .stats()
+    collect_records                   read XML(.gz)/JSONL/CSV files into Records
+    RetrievalSettings, Passage, and the named errors
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .errors import (ArticleNotFoundError, BadQueryError, CorpusError, CorruptIndexError, EmptyIndexError,
+                     IndexMismatchError, RetrievalError)
+from .search import MODES, Passage
+from .settings import RetrievalSettings
+
+_LAZY = {
+    "build_index": "build", "add_to_index": "build", "BuildLockedError": "build",
+    "PassageIndex": "index", "collect_records": "ingest", "IngestReport": "ingest",
+    "Record": "records", "default_corpus_paths": "corpus", "load_embedder": "embed",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(name)
+
+
+def open_index(settings: RetrievalSettings | None = None, verify: bool = True):
+    """Load the configured index (see PassageIndex.open)."""
+    from .index import PassageIndex
+
+    return PassageIndex.open(settings, verify=verify)
+
+
+__all__ = [
+    "MODES", "ArticleNotFoundError", "BadQueryError", "CorpusError", "CorruptIndexError", "EmptyIndexError",
+    "IndexMismatchError", "Passage", "RetrievalError", "RetrievalSettings", "open_index", *_LAZY,
+]

@@ -1,0 +1,283 @@
+"""Build and extend indexes: lexical part first (minutes), dense part resumable in chunks."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import logging
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import dense
+from .corpus import resolve_corpus
+from .embed import describe, load_embedder
+from .errors import CorpusError, EmptyIndexError, RetrievalError
+from .index import (FORMAT_VERSION, chunk_path, embedder_key, file_entry, new_build_id, publish,
+                    read_manifest, sha256_file)
+from .ingest import IngestReport, collect_records
+from .records import Record
+from .settings import RetrievalSettings
+from .store import MetadataStore
+
+logger = logging.getLogger(__name__)
+
+
+class BuildLockedError(RetrievalError, RuntimeError):
+    """Another build of the same index is running."""
+
+
+@contextlib.contextmanager
+def build_lock(root: Path) -> Iterator[None]:
+    """One writer per index at a time (a second one fails at once with a clear message)."""
+    root.mkdir(parents=True, exist_ok=True)
+    with (root / ".build.lock").open("a+") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            fh.seek(0)
+            raise BuildLockedError(f"another build of {root.name} is running (pid {fh.read().strip() or '?'})") from exc
+        fh.seek(0)
+        fh.truncate()
+        fh.write(str(os.getpid()))
+        fh.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _staging(root: Path) -> Path:
+    for stale in root.glob("staging-*"):  # left by a killed build
+        shutil.rmtree(stale, ignore_errors=True)
+    path = root / f"staging-{new_build_id()}"
+    path.mkdir(parents=True)
+    return path
+
+
+def _content_sha(store: MetadataStore) -> str:
+    digest = hashlib.sha256()
+    for _, text in store.texts():
+        digest.update(text.encode())
+        digest.update(b"\x1e")
+    return digest.hexdigest()
+
+
+def _sources(paths: list[Path], report: IngestReport) -> list[dict[str, Any]]:
+    return [{"path": str(p), "name": p.name, "size": p.stat().st_size,
+             "records_read": report.files.get(p.name, 0)} for p in paths]
+
+
+def build_lexical(paths: list[Path], settings: RetrievalSettings) -> dict[str, Any]:
+    """Ingest `paths` and publish a lexical-only build (BM25 search works right after)."""
+    t0 = time.perf_counter()
+    records, report = collect_records(paths, keep_title_only=settings.keep_title_only)
+    if not records:
+        raise CorpusError(f"no usable records in {', '.join(map(str, paths))}: {report.summary()}")
+    t_ingest = time.perf_counter() - t0
+    staging = _staging(settings.index_root)
+    store = MetadataStore(staging / "meta.sqlite")
+    store.add_records(records)
+    store.optimize()
+    content = _content_sha(store)
+    store.close()
+    manifest = {
+        "format": FORMAT_VERSION, "name": settings.index_name, "build_id": new_build_id(),
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "status": "lexical", "count": len(records),
+        "content_sha256": content, "sources": _sources(paths, report), "ingest": report.to_dict(),
+        "metadata": file_entry(staging / "meta.sqlite"), "embedder": None, "dense": None,
+        "timings_s": {"ingest": round(t_ingest, 2), "lexical": round(time.perf_counter() - t0 - t_ingest, 2)},
+    }
+    publish(settings.index_root, staging, manifest)
+    return manifest
+
+
+def embed_rows(store: MetadataStore, settings: RetrievalSettings, work: Path, progress: bool = True) -> tuple[np.ndarray, float]:
+    """Embed every row in checkpointed chunks under `work`; existing chunks are reused.
+
+    Returns the (n, dim) matrix and the seconds spent encoding (what the throughput figure is).
+    """
+    emb = load_embedder(settings.embedder, settings.embed_backend, settings.max_seq_length,
+                        settings.embed_batch_size, settings.home / "models" / "onnx")
+    work.mkdir(parents=True, exist_ok=True)
+    total, step = len(store), settings.checkpoint_rows
+    parts: list[np.ndarray] = []
+    encode_s = 0.0
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=total, desc="embedding abstracts", unit="abstract", smoothing=0.05)
+    for start in range(0, total, step):
+        texts = [t for _, t in store.texts(start, min(start + step, total))]
+        path = chunk_path(work, start, texts)
+        if path.is_file():
+            try:
+                parts.append(np.load(path))
+                if bar:
+                    bar.update(len(texts))
+                continue
+            except (OSError, ValueError):
+                logger.warning("checkpoint %s unreadable; re-embedding it", path.name)
+        t = time.perf_counter()
+        vectors = emb.encode(texts)
+        encode_s += time.perf_counter() - t
+        tmp = path.with_suffix(".tmp.npy")
+        np.save(tmp, vectors)
+        os.replace(tmp, path)
+        parts.append(vectors)
+        if bar:
+            bar.update(len(texts))
+    if bar:
+        bar.close()
+    return np.concatenate(parts) if parts else np.zeros((0, emb.dim), np.float32), encode_s
+
+
+def build_dense(settings: RetrievalSettings, progress: bool = True) -> dict[str, Any]:
+    """Embed the current build's articles (resumable) and publish it with its FAISS index."""
+    t0 = time.perf_counter()
+    root = settings.index_root
+    build, old = read_manifest(root)
+    emb = load_embedder(settings.embedder, settings.embed_backend, settings.max_seq_length,
+                        settings.embed_batch_size, settings.home / "models" / "onnx")
+    desc = describe(emb)
+    if old.get("dense") and old.get("embedder") == desc:
+        logger.info("dense index already built with %s", desc["id"])
+        return old
+    store = MetadataStore(build / "meta.sqlite", readonly=True)
+    work = root / "work" / embedder_key(desc)
+    vectors, encode_s = embed_rows(store, settings, work, progress)
+    store.close()
+    t_faiss = time.perf_counter()
+    kind = dense.choose_kind(len(vectors), settings.exact_max_vectors, settings.large_index)
+    index, params = dense.make_index(kind, desc["dim"], vectors, settings.model_dump())
+    staging = _staging(root)
+    import faiss
+
+    faiss.write_index(index, str(staging / "dense.faiss"))
+    try:
+        os.link(build / "meta.sqlite", staging / "meta.sqlite")  # unchanged: share, don't copy
+    except OSError:
+        shutil.copy2(build / "meta.sqlite", staging / "meta.sqlite")
+    faiss_s = time.perf_counter() - t_faiss
+    manifest = dict(old)
+    manifest.update({
+        "build_id": new_build_id(), "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "status": "complete",
+        "embedder": desc,
+        "dense": {"kind": kind, "params": params, "count": int(index.ntotal), **file_entry(staging / "dense.faiss")},
+    })
+    t_pub = time.perf_counter()
+    publish(root, staging, manifest)
+    shutil.rmtree(work, ignore_errors=True)
+    total = time.perf_counter() - t0
+    timings = dict(old.get("timings_s") or {})
+    timings.update({"encode": round(encode_s, 2), "faiss": round(faiss_s, 2),
+                    "publish": round(time.perf_counter() - t_pub, 2), "dense_total": round(total, 2)})
+    manifest["timings_s"] = timings
+    # timings are informative, not checked: rewrite the published manifest in place, atomically
+    final = (root / "current").resolve()
+    tmp = final / "manifest.json.tmp"
+    import json
+
+    tmp.write_text(json.dumps(manifest, indent=2))
+    os.replace(tmp, final / "manifest.json")
+    return manifest
+
+
+def build_index(corpus: list[str] | None, settings: RetrievalSettings | None = None,
+                stage: str = "all", if_missing: bool = False, progress: bool = True) -> dict[str, Any]:
+    """Build the index named in `settings` from `corpus` (paths, or None for the default).
+
+    stage: `lexical` (ingest + BM25, publish), `dense` (embed + FAISS on the current build),
+    or `all` (both, lexical published first). `if_missing`: do nothing if a build exists.
+    """
+    settings = settings or RetrievalSettings()
+    root = settings.index_root
+    with build_lock(root):
+        if stage in ("lexical", "all"):
+            if not (if_missing and (root / "current").exists()):
+                build_lexical(resolve_corpus(corpus), settings)
+            elif stage == "lexical":
+                return read_manifest(root)[1]
+        if stage in ("dense", "all"):
+            if not (root / "current").exists():
+                raise EmptyIndexError(f"no index at {root} to embed; run `litmol index build` first")
+            return build_dense(settings, progress)
+        return read_manifest(root)[1]
+
+
+def add_to_index(paths: list[str], settings: RetrievalSettings | None = None,
+                 progress: bool = True) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Append new articles (and newer versions of existing PMIDs) to the current build.
+
+    Only new or changed articles are embedded; the rest keep their vectors. Returns the new
+    manifest and a summary {added, updated, unchanged, ingest}.
+    """
+    settings = settings or RetrievalSettings()
+    root = settings.index_root
+    files = resolve_corpus(paths)
+    with build_lock(root):
+        build, old = read_manifest(root)
+        records, report = collect_records(files, keep_title_only=settings.keep_title_only)
+        staging = _staging(root)
+        shutil.copy2(build / "meta.sqlite", staging / "meta.sqlite")
+        store = MetadataStore(staging / "meta.sqlite")
+        existing = store.rows_by_pmid(r.pmid for r in records)
+        new: list[Record] = []
+        changed: list[tuple[int, Record]] = []
+        unchanged = 0
+        for rec in records:
+            row = existing.get(rec.pmid)
+            if row is None:
+                new.append(rec)
+                continue
+            cur = store.article(rec.pmid)
+            if (cur["title"], cur["abstract"], cur["year"]) == (rec.title, rec.abstract, rec.year):
+                unchanged += 1
+            else:
+                store.replace_record(row, rec)
+                changed.append((row, rec))
+        first_new = store.next_row()
+        store.add_records(new)
+        store.optimize()
+        count = len(store)
+        content = _content_sha(store)
+        store.close()
+        manifest = dict(old)
+        manifest.update({
+            "build_id": new_build_id(), "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "count": count,
+            "content_sha256": content, "sources": old["sources"] + _sources(files, report),
+            "metadata": file_entry(staging / "meta.sqlite"),
+        })
+        if old.get("dense") and (new or changed):
+            import faiss
+
+            emb = load_embedder(settings.embedder, settings.embed_backend, settings.max_seq_length,
+                                settings.embed_batch_size, settings.home / "models" / "onnx")
+            index = faiss.read_index(str(build / "dense.faiss"))
+            vectors = dense.all_vectors(index)
+            texts = [r.text for _, r in changed] + [r.text for r in new]
+            fresh = emb.encode(texts, show_progress=progress)
+            for i, (row, _) in enumerate(changed):
+                vectors[row] = fresh[i]
+            vectors = np.concatenate([vectors, fresh[len(changed):]])
+            assert len(vectors) == count and first_new == count - len(new)
+            kind = dense.choose_kind(count, settings.exact_max_vectors, settings.large_index)
+            index, params = dense.make_index(kind, vectors.shape[1], vectors, settings.model_dump())
+            faiss.write_index(index, str(staging / "dense.faiss"))
+            manifest["dense"] = {"kind": kind, "params": params, "count": int(index.ntotal),
+                                 **file_entry(staging / "dense.faiss")}
+        elif old.get("dense"):
+            shutil.copy2(build / "dense.faiss", staging / "dense.faiss")
+        publish(root, staging, manifest)
+    summary = {"added": len(new), "updated": len(changed), "unchanged": unchanged, "ingest": report.to_dict()}
+    return manifest, summary
+
+
+__all__ = ["add_to_index", "build_dense", "build_index", "build_lexical", "sha256_file"]
