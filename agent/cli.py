@@ -156,10 +156,11 @@ def cmd_search(args: argparse.Namespace) -> int:
         else:
             _print_passages(passages, query)
         return EXIT_OK
-    if not sys.stdin.isatty():  # `make run` without a terminal: one demo query, then stop
-        demo = "metformin and cancer risk"
-        print(f"demo query: {demo}")
-        _print_passages(run(demo), demo)
+    if not sys.stdin.isatty():  # piped queries, one per line; none (e.g. `make run` in CI): a demo
+        piped = [line.strip() for line in sys.stdin if line.strip()]
+        for q in piped or ["metformin and cancer risk"]:
+            print(f"query: {q}")
+            _print_passages(run(q), q)
         return EXIT_OK
     print("litmol search: type a question or keywords; an empty line or Ctrl-D quits.")
     from retrieval import RetrievalError

@@ -11,8 +11,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from .errors import (ArticleNotFoundError, BadQueryError, CorpusError, CorruptIndexError, EmptyIndexError,
-                     IndexMismatchError, RetrievalError)
+from .errors import (
+    ArticleNotFoundError,
+    BadQueryError,
+    CorpusError,
+    CorruptIndexError,
+    EmptyIndexError,
+    IndexMismatchError,
+    RetrievalError,
+)
 from .search import MODES, Passage
 from .settings import RetrievalSettings
 

@@ -19,8 +19,16 @@ from . import dense
 from .corpus import resolve_corpus
 from .embed import describe, load_embedder
 from .errors import CorpusError, EmptyIndexError, RetrievalError
-from .index import (FORMAT_VERSION, chunk_path, embedder_key, file_entry, new_build_id, publish,
-                    read_manifest, sha256_file)
+from .index import (
+    FORMAT_VERSION,
+    chunk_path,
+    embedder_key,
+    file_entry,
+    new_build_id,
+    publish,
+    read_manifest,
+    sha256_file,
+)
 from .ingest import IngestReport, collect_records
 from .records import Record
 from .settings import RetrievalSettings
@@ -109,6 +117,7 @@ def embed_rows(store: MetadataStore, settings: RetrievalSettings, work: Path, pr
     total, step = len(store), settings.checkpoint_rows
     parts: list[np.ndarray] = []
     encode_s = 0.0
+    reused = 0
     bar = None
     if progress:
         from tqdm import tqdm
@@ -120,6 +129,7 @@ def embed_rows(store: MetadataStore, settings: RetrievalSettings, work: Path, pr
         if path.is_file():
             try:
                 parts.append(np.load(path))
+                reused += 1
                 if bar:
                     bar.update(len(texts))
                 continue
@@ -136,6 +146,8 @@ def embed_rows(store: MetadataStore, settings: RetrievalSettings, work: Path, pr
             bar.update(len(texts))
     if bar:
         bar.close()
+    if reused:
+        logger.info("reused %d checkpoint chunk(s) of %d from an earlier run", reused, -(-total // step))
     return np.concatenate(parts) if parts else np.zeros((0, emb.dim), np.float32), encode_s
 
 

@@ -112,7 +112,8 @@ class SentenceTransformerEmbedder:
     @property
     def dim(self) -> int:
         self.setup()
-        return int(self._model.get_sentence_embedding_dimension())
+        model = self._model
+        return int(getattr(model, "get_embedding_dimension", model.get_sentence_embedding_dimension)())
 
     def encode(self, texts: Sequence[str], show_progress: bool = False) -> np.ndarray:
         self.setup()
@@ -192,7 +193,7 @@ def export_onnx_int8(model_id: str, cache_dir: Path) -> Path:
     )
     (tmp / "model.onnx").unlink()
     tokenizer.save_pretrained(str(tmp))
-    dim = int(st.get_sentence_embedding_dimension())
+    dim = int(getattr(st, "get_embedding_dimension", st.get_sentence_embedding_dimension)())
     (tmp / "pooling.json").write_text(json.dumps({"mode": mode, "dim": dim, "source": model_id}))
     if out.exists():
         import shutil

@@ -23,7 +23,13 @@ import numpy as np
 
 from . import dense
 from .embed import Embedder, describe, load_embedder
-from .errors import ArticleNotFoundError, BadQueryError, CorruptIndexError, EmptyIndexError, IndexMismatchError
+from .errors import (
+    ArticleNotFoundError,
+    BadQueryError,
+    CorruptIndexError,
+    EmptyIndexError,
+    IndexMismatchError,
+)
 from .search import MODES, Passage, reciprocal_rank_fusion
 from .settings import RetrievalSettings
 from .store import MetadataStore

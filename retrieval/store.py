@@ -34,13 +34,7 @@ CREATE VIRTUAL TABLE IF NOT EXISTS docs_fts USING fts5(
 
 # Words that carry no topic in a search query; FTS5 would otherwise rank on them.
 STOPWORDS = frozenset(
-    """a about above after again against all am an and any are as at be because been before being
-    below between both but by can could did do does doing down during each few for from further had
-    has have having how i if in into is it its itself just me more most my no nor not of off on
-    once only or other our out over own same should so some such than that the their them then there
-    these they this those through to too under until up very was we were what when where which while
-    who whom why will with would you your paper papers article articles study studies evidence
-    known find show tell effect effects role use used using versus vs patients""".split()
+    ["a", "about", "above", "after", "again", "against", "all", "am", "an", "and", "any", "are", "as", "at", "be", "because", "been", "before", "being", "below", "between", "both", "but", "by", "can", "could", "did", "do", "does", "doing", "down", "during", "each", "few", "for", "from", "further", "had", "has", "have", "having", "how", "i", "if", "in", "into", "is", "it", "its", "itself", "just", "me", "more", "most", "my", "no", "nor", "not", "of", "off", "on", "once", "only", "or", "other", "our", "out", "over", "own", "same", "should", "so", "some", "such", "than", "that", "the", "their", "them", "then", "there", "these", "they", "this", "those", "through", "to", "too", "under", "until", "up", "very", "was", "we", "were", "what", "when", "where", "which", "while", "who", "whom", "why", "will", "with", "would", "you", "your", "paper", "papers", "article", "articles", "study", "studies", "evidence", "known", "find", "show", "tell", "effect", "effects", "role", "use", "used", "using", "versus", "vs", "patients"]
 )
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 

@@ -1,0 +1,51 @@
+"""Shared fixtures: the committed real-abstract slice and an index built from it once per session."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+DATA = Path(__file__).parent / "data"
+SLICE = DATA / "pubmed_slice.xml.gz"
+
+
+@pytest.fixture(scope="session")
+def model_cache(tmp_path_factory) -> Path:
+    """One ONNX export shared by every temporary LITMOL_HOME in the session."""
+    return tmp_path_factory.mktemp("models")
+
+
+def make_home(path: Path, model_cache: Path) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    if not (path / "models").exists():
+        os.symlink(model_cache, path / "models")
+    return path
+
+
+@pytest.fixture(scope="session")
+def built_home(tmp_path_factory, model_cache) -> Path:
+    """LITMOL_HOME holding a complete index (lexical + dense) of the test slice."""
+    from retrieval import RetrievalSettings, build_index
+
+    home = make_home(tmp_path_factory.mktemp("home"), model_cache)
+    build_index([str(SLICE)], RetrievalSettings(home=home, checkpoint_rows=64), progress=False)
+    return home
+
+
+@pytest.fixture()
+def home_copy(built_home, tmp_path, model_cache) -> Path:
+    """A private copy of the built home that a test may damage."""
+    dest = tmp_path / "home"
+    shutil.copytree(built_home, dest, symlinks=True)
+    return dest
+
+
+@pytest.fixture(scope="session")
+def slice_records():
+    from retrieval import collect_records
+
+    records, report = collect_records([SLICE])
+    return records, report
