@@ -224,7 +224,11 @@ def collect_records(
         detect_format(path)  # fail fast on an unknown format before reading anything
         if not path.is_file():
             raise CorpusError(f"{path}: no such file")
-    for items, sub in _read_files(paths, workers or os.cpu_count() or 1):
+    from tqdm import tqdm
+
+    parsed = _read_files(paths, workers or os.cpu_count() or 1)
+    for items, sub in tqdm(parsed, total=len(paths), desc="reading corpus files", unit="file",
+                           disable=len(paths) < 2 or None):
         report.read += sub.read
         report.skipped.update(sub.skipped)
         report.files.update(sub.files)
