@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.common import save, table  # noqa: E402
 from retrieval import RetrievalSettings, build_index, open_index  # noqa: E402
 from retrieval.build import build_dense  # noqa: E402
-from retrieval.embed import load_embedder  # noqa: E402
+from retrieval.embed import embedder_from_settings, load_embedder  # noqa: E402
 
 
 def fp32_rate(texts: list[str]) -> float:
@@ -61,8 +61,7 @@ def main() -> None:
     encode_s = manifest["timings_s"]["encode"]
 
     sample = random.Random(0).sample(texts, min(args.sample, n))
-    ours_emb = load_embedder(settings.embedder, settings.embed_backend, settings.max_seq_length,
-                             settings.embed_batch_size, home / "models" / "onnx")
+    ours_emb = embedder_from_settings(settings)
     ours_emb.encode(sample[:32])
     s = time.perf_counter()
     ours_emb.encode(sample)

@@ -17,8 +17,8 @@ import numpy as np
 
 from . import dense
 from .corpus import resolve_corpus
-from .embed import describe, load_embedder
-from .errors import CorpusError, EmptyIndexError, RetrievalError
+from .embed import Embedder, describe, embedder_from_settings
+from .errors import CorpusError, CorruptIndexError, EmptyIndexError, RetrievalError
 from .index import (
     FORMAT_VERSION,
     chunk_path,
@@ -27,7 +27,6 @@ from .index import (
     new_build_id,
     publish,
     read_manifest,
-    sha256_file,
 )
 from .ingest import IngestReport, collect_records
 from .records import Record
@@ -106,15 +105,14 @@ def build_lexical(paths: list[Path], settings: RetrievalSettings) -> dict[str, A
     return manifest
 
 
-def embed_rows(store: MetadataStore, settings: RetrievalSettings, work: Path, progress: bool = True) -> tuple[np.ndarray, float]:
+def embed_rows(store: MetadataStore, emb: Embedder, work: Path, rows_per_chunk: int,
+               progress: bool = True) -> tuple[np.ndarray, float]:
     """Embed every row in checkpointed chunks under `work`; existing chunks are reused.
 
     Returns the (n, dim) matrix and the seconds spent encoding (what the throughput figure is).
     """
-    emb = load_embedder(settings.embedder, settings.embed_backend, settings.max_seq_length,
-                        settings.embed_batch_size, settings.home / "models" / "onnx")
     work.mkdir(parents=True, exist_ok=True)
-    total, step = len(store), settings.checkpoint_rows
+    total, step = len(store), rows_per_chunk
     parts: list[np.ndarray] = []
     encode_s = 0.0
     reused = 0
@@ -156,15 +154,14 @@ def build_dense(settings: RetrievalSettings, progress: bool = True) -> dict[str,
     t0 = time.perf_counter()
     root = settings.index_root
     build, old = read_manifest(root)
-    emb = load_embedder(settings.embedder, settings.embed_backend, settings.max_seq_length,
-                        settings.embed_batch_size, settings.home / "models" / "onnx")
+    emb = embedder_from_settings(settings)
     desc = describe(emb)
     if old.get("dense") and old.get("embedder") == desc:
         logger.info("dense index already built with %s", desc["id"])
         return old
     store = MetadataStore(build / "meta.sqlite", readonly=True)
     work = root / "work" / embedder_key(desc)
-    vectors, encode_s = embed_rows(store, settings, work, progress)
+    vectors, encode_s = embed_rows(store, emb, work, settings.checkpoint_rows, progress)
     store.close()
     t_faiss = time.perf_counter()
     kind = dense.choose_kind(len(vectors), settings.exact_max_vectors, settings.large_index)
@@ -178,27 +175,17 @@ def build_dense(settings: RetrievalSettings, progress: bool = True) -> dict[str,
     except OSError:
         shutil.copy2(build / "meta.sqlite", staging / "meta.sqlite")
     faiss_s = time.perf_counter() - t_faiss
+    timings = dict(old.get("timings_s") or {})
+    timings.update({"encode": round(encode_s, 2), "faiss": round(faiss_s, 2),
+                    "dense_total": round(time.perf_counter() - t0, 2)})
     manifest = dict(old)
     manifest.update({
         "build_id": new_build_id(), "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "status": "complete",
-        "embedder": desc,
+        "embedder": desc, "timings_s": timings,
         "dense": {"kind": kind, "params": params, "count": int(index.ntotal), **file_entry(staging / "dense.faiss")},
     })
-    t_pub = time.perf_counter()
     publish(root, staging, manifest)
     shutil.rmtree(work, ignore_errors=True)
-    total = time.perf_counter() - t0
-    timings = dict(old.get("timings_s") or {})
-    timings.update({"encode": round(encode_s, 2), "faiss": round(faiss_s, 2),
-                    "publish": round(time.perf_counter() - t_pub, 2), "dense_total": round(total, 2)})
-    manifest["timings_s"] = timings
-    # timings are informative, not checked: rewrite the published manifest in place, atomically
-    final = (root / "current").resolve()
-    tmp = final / "manifest.json.tmp"
-    import json
-
-    tmp.write_text(json.dumps(manifest, indent=2))
-    os.replace(tmp, final / "manifest.json")
     return manifest
 
 
@@ -255,7 +242,6 @@ def add_to_index(paths: list[str], settings: RetrievalSettings | None = None,
             else:
                 store.replace_record(row, rec)
                 changed.append((row, rec))
-        first_new = store.next_row()
         store.add_records(new)
         store.optimize()
         count = len(store)
@@ -270,8 +256,7 @@ def add_to_index(paths: list[str], settings: RetrievalSettings | None = None,
         if old.get("dense") and (new or changed):
             import faiss
 
-            emb = load_embedder(settings.embedder, settings.embed_backend, settings.max_seq_length,
-                                settings.embed_batch_size, settings.home / "models" / "onnx")
+            emb = embedder_from_settings(settings)
             index = faiss.read_index(str(build / "dense.faiss"))
             vectors = dense.all_vectors(index)
             texts = [r.text for _, r in changed] + [r.text for r in new]
@@ -279,7 +264,8 @@ def add_to_index(paths: list[str], settings: RetrievalSettings | None = None,
             for i, (row, _) in enumerate(changed):
                 vectors[row] = fresh[i]
             vectors = np.concatenate([vectors, fresh[len(changed):]])
-            assert len(vectors) == count and first_new == count - len(new)
+            if len(vectors) != count:
+                raise CorruptIndexError(f"{build}: {len(vectors)} vectors for {count} articles; rebuild the index")
             kind = dense.choose_kind(count, settings.exact_max_vectors, settings.large_index)
             index, params = dense.make_index(kind, vectors.shape[1], vectors, settings.model_dump())
             faiss.write_index(index, str(staging / "dense.faiss"))
@@ -292,4 +278,4 @@ def add_to_index(paths: list[str], settings: RetrievalSettings | None = None,
     return manifest, summary
 
 
-__all__ = ["add_to_index", "build_dense", "build_index", "build_lexical", "sha256_file"]
+__all__ = ["add_to_index", "build_dense", "build_index", "build_lexical", "embed_rows"]

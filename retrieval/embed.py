@@ -82,6 +82,12 @@ def load_embedder(
     return EMBEDDERS[backend](model_id, max_seq_length, batch_size, cache_dir)
 
 
+def embedder_from_settings(settings: Any) -> Embedder:
+    """The embedder a RetrievalSettings object describes (ONNX cache under its home)."""
+    return load_embedder(settings.embedder, settings.embed_backend, settings.max_seq_length,
+                         settings.embed_batch_size, settings.home / "models" / "onnx")
+
+
 def _threads() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
@@ -127,25 +133,20 @@ class SentenceTransformerEmbedder:
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
 
-class _BertLastHidden:
-    """Wraps a Hugging Face encoder so torch.onnx.export sees positional inputs."""
+def _last_hidden_state_module(model: Any):
+    """Wrap a Hugging Face encoder so torch.onnx.export sees positional inputs."""
+    import torch
 
-    @staticmethod
-    def build(model: Any):
-        import torch
+    class Wrapper(torch.nn.Module):
+        def __init__(self, inner: Any) -> None:
+            super().__init__()
+            self.inner = inner
 
-        class Wrapper(torch.nn.Module):
-            def __init__(self, inner: Any) -> None:
-                super().__init__()
-                self.inner = inner
+        def forward(self, input_ids, attention_mask, token_type_ids):  # noqa: ANN001
+            out = self.inner(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids)
+            return out.last_hidden_state
 
-            def forward(self, input_ids, attention_mask, token_type_ids):  # noqa: ANN001
-                out = self.inner(
-                    input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
-                )
-                return out.last_hidden_state
-
-        return Wrapper(model).eval()
+    return Wrapper(model).eval()
 
 
 def export_onnx_int8(model_id: str, cache_dir: Path) -> Path:
@@ -177,9 +178,12 @@ def export_onnx_int8(model_id: str, cache_dir: Path) -> Path:
     if "token_type_ids" not in sample:
         sample["token_type_ids"] = torch.zeros_like(sample["input_ids"])
     names = ["input_ids", "attention_mask", "token_type_ids"]
-    with torch.no_grad():
+    import warnings
+
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # tracer chatter about constant shapes; outputs are checked in tests
         torch.onnx.export(
-            _BertLastHidden.build(hf_model),
+            _last_hidden_state_module(hf_model),
             tuple(sample[n] for n in names),
             str(tmp / "model.onnx"),
             input_names=names,

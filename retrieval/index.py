@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from . import dense
-from .embed import Embedder, describe, load_embedder
+from .embed import Embedder, embedder_from_settings
 from .errors import (
     ArticleNotFoundError,
     BadQueryError,
@@ -164,8 +164,7 @@ class PassageIndex:
                 f"but {wanted['id']} ({wanted['backend']}, {wanted['max_seq_length']} tokens) is configured; "
                 "rebuild with `litmol index build` or configure the index's embedder"
             )
-        embedder = load_embedder(settings.embedder, settings.embed_backend, settings.max_seq_length,
-                                 settings.embed_batch_size, settings.home / "models" / "onnx")
+        embedder = embedder_from_settings(settings)
         vectors, coverage = None, 0.0
         if manifest.get("dense"):
             import faiss
@@ -274,9 +273,3 @@ class PassageIndex:
 
     def close(self) -> None:
         self.store.close()
-
-
-def embedder_description(settings: RetrievalSettings) -> dict[str, Any]:
-    emb = load_embedder(settings.embedder, settings.embed_backend, settings.max_seq_length,
-                        settings.embed_batch_size, settings.home / "models" / "onnx")
-    return describe(emb)

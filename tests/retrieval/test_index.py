@@ -200,7 +200,7 @@ def test_index_add_embeds_only_new_and_changed(home_copy, index, slice_records, 
 def test_partial_dense_is_searchable_while_building(tmp_path, model_cache):
     """Chunks embedded so far serve dense/hybrid queries before the dense build finishes."""
     from retrieval.build import embed_rows
-    from retrieval.embed import describe, load_embedder
+    from retrieval.embed import describe, embedder_from_settings
     from retrieval.index import embedder_key
     from retrieval.store import MetadataStore
 
@@ -211,9 +211,9 @@ def test_partial_dense_is_searchable_while_building(tmp_path, model_cache):
     assert idx.vectors is None and "0%" in idx.notice
     current = (home / "indexes/default/current").resolve()
     store = MetadataStore(current / "meta.sqlite", readonly=True)
-    desc = describe(load_embedder(s.embedder, s.embed_backend, s.max_seq_length, cache_dir=home / "models" / "onnx"))
-    work = home / "indexes/default/work" / embedder_key(desc)
-    embed_rows(store, s, work, progress=False)
+    emb = embedder_from_settings(s)
+    work = home / "indexes/default/work" / embedder_key(describe(emb))
+    embed_rows(store, emb, work, s.checkpoint_rows, progress=False)
     for extra in sorted(work.glob("emb_*.npy"))[2:]:
         os.remove(extra)  # as if the build had been stopped after two chunks
     idx = open_index(s)
