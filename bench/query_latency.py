@@ -69,12 +69,15 @@ def synthetic(base: np.ndarray, size: int, noise: float, seed: int = 0) -> np.nd
     return out
 
 
-def large_index(index, qs: list[str], size: int, noise: float) -> list[dict]:
+def large_index(index, qs: list[str], size: int, noise: float, ef_values: list[int],
+                nprobe_values: list[int]) -> list[dict]:
     import faiss
 
     base = dense_mod.all_vectors(index.vectors)
     vectors = synthetic(base, size, noise)
-    qvecs = index.embedder.encode(qs)
+    # one query at a time, as served: int8 activation scales are per batch, so a batch-encoded
+    # query differs slightly from the same query encoded alone (deterministic when alone)
+    qvecs = np.stack([index.embedder.encode([q])[0] for q in qs])
     exact = faiss.IndexFlatIP(vectors.shape[1])
     exact.add(vectors)
     t = time.perf_counter()
@@ -84,7 +87,7 @@ def large_index(index, qs: list[str], size: int, noise: float) -> list[dict]:
              "p50_ms": round(exact_ms, 2), "p95_ms": "", "params": ""}]
     settings = index.settings
     configs = [("hnsw", {"hnsw_m": settings.hnsw_m, "hnsw_ef_construction": settings.hnsw_ef_construction}, "ef_search",
-                [32, 64, 128]), ("ivf", {"ivf_nprobe": settings.ivf_nprobe}, "nprobe", [16, 32, 64])]
+                ef_values), ("ivf", {"ivf_nprobe": settings.ivf_nprobe}, "nprobe", nprobe_values)]
     for kind, params, knob, values in configs:
         t = time.perf_counter()
         idx, used = dense_mod.make_index(kind, vectors.shape[1], vectors, params)
@@ -111,12 +114,14 @@ def main() -> None:
     ap.add_argument("--index", default="default")
     ap.add_argument("--size", type=int, default=1_000_000)
     ap.add_argument("--noise", type=float, default=0.02, help="per-dimension noise of the perturbed copies")
+    ap.add_argument("--ef-search", type=int, nargs="+", default=[32, 64, 128, 256], help="HNSW efSearch values")
+    ap.add_argument("--nprobe", type=int, nargs="+", default=[16, 32, 64], help="IVF nprobe values")
     args = ap.parse_args()
     index = open_index(RetrievalSettings(index_name=args.index))
     qs = queries()
     corpus_rows = corpus_latency(index, qs)
     print(table(corpus_rows, ["index", "mode", "queries", "p50_ms", "p95_ms"]), flush=True)
-    large_rows = large_index(index, qs, args.size, args.noise)
+    large_rows = large_index(index, qs, args.size, args.noise, args.ef_search, args.nprobe)
     print("saved", save("query_latency", {"default_corpus": corpus_rows, "large": large_rows,
                                           "noise": args.noise, "size": args.size}))
 
