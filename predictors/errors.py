@@ -1,0 +1,21 @@
+"""Named errors of the predictors package."""
+
+from __future__ import annotations
+
+
+class PredictorError(Exception):
+    """Base class for predictor errors."""
+
+
+class InvalidMoleculeError(PredictorError, ValueError):
+    """An input cannot be turned into a molecule; `reason` is one of REASONS."""
+
+    REASONS = ("empty", "unparsable", "valence", "too large", "unknown name", "no structure")
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+class UnknownPredictorError(PredictorError, LookupError):
+    """No predictor is registered under this name."""
