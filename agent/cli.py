@@ -223,6 +223,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     from predictors import predict_inputs
 
     properties = _split_list(args.properties)
+    predictors = _split_list(args.predictors)
     if args.input:
         if args.molecules:
             raise UsageError("give molecules on the command line or --input FILE, not both")
@@ -236,7 +237,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
         results: list[dict[str, Any]] = []
         with tqdm(total=len(texts), desc="predicting", unit="mol", disable=args.quiet or None) as bar:
             for part in chunks(texts, 256):
-                results += predict_inputs(part, properties)
+                results += predict_inputs(part, properties, predictors)
                 bar.update(len(part))
         write_results(args.output, rows, results)
         bad = sum(not r["valid"] for r in results)
@@ -245,7 +246,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
         return EXIT_OK
     if not args.molecules:
         raise UsageError("give SMILES or drug names, or --input FILE")
-    results = predict_inputs(args.molecules, properties)
+    results = predict_inputs(args.molecules, properties, predictors)
     if args.json:
         _print_json(results)
     else:
@@ -255,10 +256,10 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 
 def cmd_predictors_list(args: argparse.Namespace) -> int:
-    from predictors import PREDICTORS, get_predictor
+    from predictors import get_predictor, list_predictors
 
     listing = [{"predictor": name, "property": p.name, "unit": p.unit, "description": p.description}
-               for name in sorted(PREDICTORS) for p in get_predictor(name).properties()]
+               for name in list_predictors() for p in get_predictor(name).properties()]
     if args.json:
         _print_json(listing)
     else:
@@ -375,6 +376,9 @@ def build_parser() -> argparse.ArgumentParser:
                        "gets one result, in order; invalid ones carry their error.")
     p.add_argument("molecules", nargs="*", metavar="SMILES_OR_NAME")
     p.add_argument("--properties", metavar="LIST", help="comma-separated names (see `litmol predictors list`)")
+    p.add_argument("--predictors", metavar="LIST",
+                   help="comma-separated: rdkit (default), admet (41 admet-ai endpoints); default: those "
+                   "that provide --properties")
     p.add_argument("--input", metavar="FILE", help="CSV/TSV with a SMILES or name column, or SDF")
     p.add_argument("--output", metavar="OUT", help="result table (.csv or .jsonl) for --input")
     p.add_argument("--smiles-col", metavar="COL", help="column holding SMILES or names (default: detected)")

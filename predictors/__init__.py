@@ -17,7 +17,7 @@ from .errors import InvalidMoleculeError, PredictorError, UnknownPredictorError
 _LAZY = {
     "predict_inputs": "api", "parse_molecule": "mol", "to_mol": "mol", "resolve_input": "resolve",
     "DrugLexicon": "lexicon", "default_lexicon": "lexicon", "PREDICTORS": "registry",
-    "register_predictor": "registry", "get_predictor": "registry", "find_alerts": "descriptors",
+    "register_predictor": "registry", "get_predictor": "registry", "list_predictors": "registry", "find_alerts": "descriptors",
     "compute_descriptors": "descriptors",
 }
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from .descriptors import find_alerts
 from .errors import UnknownPredictorError
-from .registry import get_predictor
+from .registry import get_predictor, list_predictors
 from .resolve import resolve_input
 
 logger = logging.getLogger(__name__)
@@ -23,16 +23,19 @@ def known_properties(predictors: Sequence[str]) -> dict[str, str]:
 
 
 def predict_inputs(inputs: Sequence[str], properties: Sequence[str] | None = None,
-                   predictors: Sequence[str] = DEFAULT_PREDICTORS, alerts: bool = True) -> list[dict[str, Any]]:
+                   predictors: Sequence[str] | None = None, alerts: bool = True) -> list[dict[str, Any]]:
     """Predict properties for SMILES / MOL blocks / drug names.
 
     Returns, per input and in input order, `{input, smiles, valid, error, properties, alerts,
     name, resolved_by}`; an input that cannot be resolved has `valid: false` and an `error`.
-    `properties` limits the output to those names (unknown names raise UnknownPredictorError).
+    `predictors` defaults to `rdkit`, or to whichever predictors provide the requested
+    `properties` (unknown names raise UnknownPredictorError).
     """
     if len(inputs) > MAX_BATCH:
         raise ValueError(f"{len(inputs):,} inputs; at most {MAX_BATCH:,} per call (split the file)")
-    wanted = list(predictors)
+    wanted = list(predictors or (list_predictors() if properties else DEFAULT_PREDICTORS))
+    for name in wanted:
+        get_predictor(name)  # unknown predictor names fail before any work
     if properties:
         table = known_properties(wanted)
         unknown = [p for p in properties if p not in table]

@@ -37,8 +37,19 @@ def register_predictor(name: str) -> Callable[[Callable[[], Predictor]], Callabl
 _INSTANCES: dict[str, Predictor] = {}
 
 
+def _load_builtin() -> None:
+    from . import admet  # noqa: F401  (registers "admet")
+
+
+def list_predictors() -> list[str]:
+    """Names of every registered predictor."""
+    _load_builtin()
+    return sorted(PREDICTORS)
+
+
 def get_predictor(name: str) -> Predictor:
     """The (cached) predictor registered as `name`; heavy models load on first predict."""
+    _load_builtin()
     if name not in PREDICTORS:
         raise UnknownPredictorError(f"no predictor named {name!r}; known: {', '.join(sorted(PREDICTORS))}")
     if name not in _INSTANCES:

@@ -1,0 +1,88 @@
+"""admet-ai's 41 ADMET endpoints (Chemprop ensembles shipped in the wheel) behind our predictor interface.
+
+Classification endpoints are probabilities (0-1); regression endpoints carry admet-ai's units.
+Each endpoint also gets `<id>_drugbank_pct`: its percentile among approved drugs (DrugBank).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import io
+import logging
+import os
+from collections.abc import Sequence
+from typing import Any
+
+from .descriptors import PropertyInfo
+from .registry import register_predictor
+
+logger = logging.getLogger(__name__)
+
+
+@functools.lru_cache(maxsize=1)
+def endpoint_table() -> list[dict[str, str]]:
+    """admet-ai's endpoint metadata (id, name, category, task type, units), without loading models."""
+    import importlib.resources
+
+    import pandas as pd
+
+    table = pd.read_csv(str(importlib.resources.files("admet_ai") / "resources" / "data" / "admet.csv"))
+    table = table[table["category"] != "Physicochemical"]  # our rdkit predictor covers those
+    return table[["id", "name", "category", "task_type", "units"]].fillna("").to_dict("records")
+
+
+@register_predictor("admet")
+class AdmetPredictor:
+    """admet-ai ADMETModel, batched, on the GPU when one is visible (else CPU)."""
+
+    name = "admet"
+
+    def __init__(self, device: str | None = None) -> None:
+        self.device = device
+        self._model = None
+
+    def properties(self) -> list[PropertyInfo]:
+        out = []
+        for row in endpoint_table():
+            unit = "probability" if row["task_type"] == "classification" else (row["units"] or "-")
+            out.append(PropertyInfo(row["id"], unit, f"{row['name']} ({row['category']}, admet-ai)"))
+            out.append(PropertyInfo(f"{row['id']}_drugbank_pct", "percentile",
+                                    f"{row['name']}: percentile among DrugBank approved drugs"))
+        return out
+
+    def setup(self) -> None:
+        if self._model is not None:
+            return
+        os.environ.setdefault("TQDM_DISABLE", "1")
+        import torch
+        from admet_ai import ADMETModel
+
+        logging.getLogger("lightning.pytorch").setLevel(logging.ERROR)  # after import: lightning resets it
+        logging.getLogger("lightning").setLevel(logging.ERROR)
+        logging.getLogger("chemprop").setLevel(logging.ERROR)  # a harmless drop_last note per call
+        self._model = ADMETModel(num_workers=0, include_physchem=False)
+        self._model.device = self.device or ("cuda" if torch.cuda.is_available() else "cpu")
+
+    def predict_smiles(self, smiles: Sequence[str]) -> list[dict[str, Any]]:
+        """Endpoints for canonical SMILES (already validated), in order."""
+        if not smiles:
+            return []
+        self.setup()
+        import warnings
+
+        # admet-ai/lightning print progress bars and deprecation notes; results are checked below
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()), \
+                warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            frame = self._model.predict(smiles=list(smiles))
+        if len(frame) != len(smiles):  # admet-ai drops what its own parser rejects: redo one by one
+            return [self.predict_smiles([s])[0] if s else {} for s in smiles] if len(smiles) > 1 else [{}]
+        rename = {c: c.replace("_drugbank_approved_percentile", "_drugbank_pct") for c in frame.columns}
+        frame = frame.rename(columns=rename)
+        return [{k: round(float(v), 4) for k, v in row.items()} for row in frame.to_dict("records")]
+
+    def predict(self, mols: Sequence[Any]) -> list[dict[str, Any]]:
+        from rdkit import Chem
+
+        return self.predict_smiles([Chem.MolToSmiles(m) for m in mols])
