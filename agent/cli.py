@@ -314,6 +314,14 @@ def _positive(value: str) -> int:
     return n
 
 
+def _add_paths_parser(subparsers: Any, common: argparse.ArgumentParser, helptext: str) -> None:
+    """`index add` and `corpus add`: the same command under both names users look for."""
+    p = subparsers.add_parser("add", parents=[common], help=helptext, description=helptext)
+    p.add_argument("paths", nargs="+", metavar="PATH", help="PubMed XML(.gz), JSONL or CSV files")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.set_defaults(func=cmd_index_add)
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("-v", "--verbose", action="store_true", help="log progress details")
@@ -337,11 +345,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="lexical: ingest + BM25 only; dense: embed the current build; all: both (default)")
     p.add_argument("--if-missing", action="store_true", help="skip the lexical stage if an index exists")
     p.set_defaults(func=cmd_index_build)
-    for name, helptext in (("add", "append articles to the index (only new ones are embedded)"),):
-        p = isub.add_parser(name, parents=[common], help=helptext, description=helptext)
-        p.add_argument("paths", nargs="+", metavar="PATH", help="PubMed XML(.gz), JSONL or CSV files")
-        p.add_argument("--json", action="store_true", help="print the summary as JSON")
-        p.set_defaults(func=cmd_index_add)
+    _add_paths_parser(isub, common, "append articles to the index (only new ones are embedded)")
     p = isub.add_parser("stats", parents=[common], help="show what the index holds and how it was built")
     p.add_argument("--json", action="store_true", help="JSON output")
     p.add_argument("--no-verify", action="store_true", help="skip file checksums")
@@ -350,10 +354,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     corpus = sub.add_parser("corpus", help="read corpus files: add them to the index, or inspect them")
     csub = corpus.add_subparsers(dest="action", metavar="ACTION", required=True)
-    p = csub.add_parser("add", parents=[common], help="add PubMed baseline/update XML(.gz) or JSONL files to the index")
-    p.add_argument("paths", nargs="+", metavar="PATH")
-    p.add_argument("--json", action="store_true", help="print the summary as JSON")
-    p.set_defaults(func=cmd_index_add)
+    _add_paths_parser(csub, common, "add PubMed baseline/update XML(.gz), JSONL or CSV files to the index")
     p = csub.add_parser("inspect", parents=[common], help="count records in files without indexing (default corpus if none)")
     p.add_argument("paths", nargs="*", metavar="PATH")
     p.add_argument("--json", action="store_true")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import importlib.resources
+import io
 import json
 import logging
 from dataclasses import asdict
@@ -96,14 +97,8 @@ def build_lexicon(out: Path = LEXICON_FILE, synonyms: Path = SYNONYMS_FILE) -> d
     for entry in ordered:  # preferred name first, so it wins lookups
         entry.names.sort(key=lambda n: (n != entry.name, n.lower()))
     out.parent.mkdir(parents=True, exist_ok=True)
-    with gzip.GzipFile(out, "wb", mtime=0) as raw, open_text(raw) as fh:
+    with gzip.GzipFile(out, "wb", mtime=0) as raw, io.TextIOWrapper(raw, encoding="utf-8") as fh:
         for entry in ordered:
             fh.write(json.dumps(asdict(entry), ensure_ascii=False) + "\n")
     return {"entries": len(ordered), "names": sum(len(e.names) for e in ordered), "skipped_structures": skipped,
             "unresolved_synonyms": len(set(unresolved))}
-
-
-def open_text(raw):
-    import io
-
-    return io.TextIOWrapper(raw, encoding="utf-8")
