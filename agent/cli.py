@@ -11,6 +11,7 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 logger = logging.getLogger("litmol")
@@ -220,7 +221,8 @@ def _print_prediction(row: dict[str, Any]) -> None:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    from predictors import predict_inputs
+    # in-process, or through the predictor service when LITMOL_PREDICTOR_URL is set
+    from predictors.api import predict
 
     properties = _split_list(args.properties)
     predictors = _split_list(args.predictors)
@@ -237,7 +239,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
         results: list[dict[str, Any]] = []
         with tqdm(total=len(texts), desc="predicting", unit="mol", disable=args.quiet or None) as bar:
             for part in chunks(texts, 256):
-                results += predict_inputs(part, properties, predictors)
+                results += predict(part, properties, predictors, args.alerts)
                 bar.update(len(part))
         write_results(args.output, rows, results)
         bad = sum(not r["valid"] for r in results)
@@ -246,7 +248,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
         return EXIT_OK
     if not args.molecules:
         raise UsageError("give SMILES or drug names, or --input FILE")
-    results = predict_inputs(args.molecules, properties, predictors)
+    results = predict(args.molecules, properties, predictors, args.alerts)
     if args.json:
         _print_json(results)
     else:
@@ -293,6 +295,53 @@ def cmd_lexicon_lookup(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_predictors_train(args: argparse.Namespace) -> int:
+    import shlex
+
+    from predictors.models import TrainConfig
+    from predictors.train import train_model
+    from retrieval.settings import litmol_home
+
+    out = Path(args.out) if args.out else litmol_home() / "predictors"
+    config = TrainConfig(members=args.members, max_epochs=args.max_epochs, seed=args.seed)
+    options = {"--target": args.target, "--task": args.task, "--smiles-col": args.smiles_col,
+               "--positive": args.positive, "--unit": args.unit, "--description": args.description,
+               "--members": args.members if args.members != 5 else None,
+               "--max-epochs": args.max_epochs if args.max_epochs != 120 else None, "--seed": args.seed or None}
+    command = " ".join(["litmol predictors train", shlex.quote(args.data), "--name", args.name]
+                       + [f"{k} {shlex.quote(str(v))}" for k, v in options.items() if v is not None])
+    _, meta = train_model(args.data, args.name, out, target=args.target, task=args.task, smiles_col=args.smiles_col,
+                          positive=args.positive, unit=args.unit, description=args.description, seed=args.seed,
+                          config=config, progress=not args.quiet, command=command)
+    test = meta["metrics"]["test"]
+    shown = ", ".join(f"{k} {v}" for k, v in test.items() if k != "n")
+    print(f"{args.name}: test ({test['n']:,} molecules, scaffold split) {shown}\n-> {out / args.name} "
+          f"(`litmol predict SMILES --predictors {args.name}`)", file=sys.stderr)
+    return EXIT_OK
+
+
+# -- serve ----------------------------------------------------------------------------------
+def cmd_serve_predictors(args: argparse.Namespace) -> int:
+    from pydantic import ValidationError
+
+    from predictors.service import ServiceConfig, serve
+
+    try:
+        config = ServiceConfig(
+            host=args.host, port=args.port, device=args.device, max_batch_size=args.max_batch_size,
+            batch_timeout=args.batch_timeout, max_queue=args.max_queue, workers=args.workers,
+            request_timeout=args.request_timeout, max_payload_mb=args.max_payload_mb,
+            preload=_split_list(args.preload) or [],
+            log_level="info" if args.verbose else "error" if args.quiet else "warning")
+    except ValidationError as exc:
+        raise UsageError("; ".join(f"{'.'.join(map(str, e['loc'])) or 'options'}: {e['msg']}"
+                               for e in exc.errors())) from None
+    if not args.quiet:
+        logging.getLogger("predictors").setLevel(logging.INFO)  # where it listens, workers ready
+    serve(config)
+    return EXIT_OK
+
+
 # -- parser ---------------------------------------------------------------------------------
 def _year(value: str) -> int:
     try:
@@ -312,6 +361,16 @@ def _positive(value: str) -> int:
     if n < 1:
         raise argparse.ArgumentTypeError("must be at least 1")
     return n
+
+
+def _non_negative(value: str) -> float:
+    try:
+        x = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
+    if not 0 <= x < float("inf"):
+        raise argparse.ArgumentTypeError("must be a non-negative number")
+    return x
 
 
 def _add_paths_parser(subparsers: Any, common: argparse.ArgumentParser, helptext: str) -> None:
@@ -383,6 +442,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--input", metavar="FILE", help="CSV/TSV with a SMILES or name column, or SDF")
     p.add_argument("--output", metavar="OUT", help="result table (.csv or .jsonl) for --input")
     p.add_argument("--smiles-col", metavar="COL", help="column holding SMILES or names (default: detected)")
+    p.add_argument("--alerts", choices=["core", "all", "none"], default="core",
+                   help="structural alerts: core = PAINS, Brenk, NIH (default); all = plus medchem's ~2,500 "
+                   "rules (Glaxo, Dundee, BMS, toxicophores...; slower, noisier); none")
     p.add_argument("--json", action="store_true", help="JSON list of {input, smiles, valid, error, properties, alerts}")
     p.set_defaults(func=cmd_predict)
 
@@ -399,6 +461,54 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name", nargs="+")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_lexicon_lookup)
+    p = psub.add_parser("train", parents=[common], help="train a property model (MLP ensemble + applicability domain)",
+                        description="Train an ensemble on a CSV/TSV of SMILES and a target column, or on a "
+                        "packaged data set (aqsoldb, logd, b3db). Scaffold split 80/10/10 with a fixed seed; the "
+                        "test metrics go into the model card. The model is then a predictor named NAME.",
+                        epilog="examples:\n  litmol predictors train aqsoldb --name logs\n"
+                        "  litmol predictors train assays.csv --target pIC50 --task regression --name pic50_egfr\n"
+                        "  litmol predictors train hits.csv --target active --task classification --positive yes "
+                        "--name hit",
+                        formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("data", metavar="DATA", help="CSV/TSV file, or a packaged data set: aqsoldb, logd, b3db")
+    p.add_argument("--name", required=True, help="predictor/property name, e.g. logs (lowercase, digits, _)")
+    p.add_argument("--target", metavar="COL", help="target column (packaged sets know theirs)")
+    p.add_argument("--task", choices=["regression", "classification"], help="(packaged sets know theirs)")
+    p.add_argument("--smiles-col", metavar="COL", help="SMILES column (default: detected)")
+    p.add_argument("--positive", metavar="LABEL", help="positive class label for classification (default: guessed)")
+    p.add_argument("--unit", help="unit shown by `litmol predictors list`")
+    p.add_argument("--description", help="meaning shown by `litmol predictors list`")
+    p.add_argument("--out", metavar="DIR", help="where models go (default $LITMOL_HOME/predictors)")
+    p.add_argument("--members", type=_positive, default=5, help="ensemble size (default 5)")
+    p.add_argument("--max-epochs", type=_positive, default=120, help="per member, early stopping (default 120)")
+    p.add_argument("--seed", type=int, default=0, help="split and initialization seed (default 0)")
+    p.set_defaults(func=cmd_predictors_train)
+
+    serve = sub.add_parser("serve", help="run a service over HTTP (predictors: LitServe, batched, GPU if present)")
+    ssub = serve.add_subparsers(dest="service", metavar="SERVICE", required=True)
+    p = ssub.add_parser("predictors", parents=[common], help="the predictor service (POST /predict, GET /health)",
+                        description="Serve `litmol predict` over HTTP with dynamic batching. Point "
+                        "LITMOL_PREDICTOR_URL=http://HOST:PORT at it to use it from every litmol command. "
+                        "Endpoints: POST /predict, GET /health /info /stats /docs /openapi.json.")
+    p.add_argument("--host", choices=["127.0.0.1", "0.0.0.0", "::"], default="127.0.0.1",
+                   help="interface (default 127.0.0.1; 0.0.0.0 for every interface)")
+    p.add_argument("--port", type=_positive, default=8100, help="TCP port (default 8100)")
+    p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto",
+                   help="auto (default): cuda when torch sees a GPU, else cpu")
+    p.add_argument("--max-batch-size", type=_positive, default=8, metavar="N",
+                   help="requests merged into one batch at most (default 8)")
+    p.add_argument("--batch-timeout", type=_non_negative, default=0.01, metavar="S",
+                   help="seconds to wait for more requests once one arrived (default 0.01)")
+    p.add_argument("--max-queue", type=_positive, default=64, metavar="N",
+                   help="requests in flight before answering 503 (default 64)")
+    p.add_argument("--workers", type=_positive, default=1, metavar="N", help="inference worker processes (default 1)")
+    p.add_argument("--request-timeout", type=_non_negative, default=300, metavar="S",
+                   help="seconds before a request gets 504 (default 300)")
+    p.add_argument("--max-payload-mb", type=_non_negative, default=16, metavar="MB",
+                   help="largest request body (default 16 MB; 413 above)")
+    p.add_argument("--preload", default="rdkit,admet", metavar="LIST",
+                   help="predictors loaded before /health is ready (default rdkit,admet; '' for none)")
+    p.set_defaults(func=cmd_serve_predictors)
 
     p = sub.add_parser("article", parents=[common], help="show one article by PMID")
     p.add_argument("pmid")

@@ -23,11 +23,13 @@ logger = logging.getLogger(__name__)
 @functools.lru_cache(maxsize=1)
 def endpoint_table() -> list[dict[str, str]]:
     """admet-ai's endpoint metadata (id, name, category, task type, units), without loading models."""
-    import importlib.resources
+    import importlib.util
+    from pathlib import Path
 
     import pandas as pd
 
-    table = pd.read_csv(str(importlib.resources.files("admet_ai") / "resources" / "data" / "admet.csv"))
+    spec = importlib.util.find_spec("admet_ai")  # by path: importing admet_ai loads torch and chemprop
+    table = pd.read_csv(Path(spec.origin).parent / "resources" / "data" / "admet.csv")
     table = table[table["category"] != "Physicochemical"]  # our rdkit predictor covers those
     return table[["id", "name", "category", "task_type", "units"]].fillna("").to_dict("records")
 
@@ -62,7 +64,8 @@ class AdmetPredictor:
         logging.getLogger("lightning").setLevel(logging.ERROR)
         logging.getLogger("chemprop").setLevel(logging.ERROR)  # a harmless drop_last note per call
         self._model = ADMETModel(num_workers=0, include_physchem=False)
-        self._model.device = self.device or ("cuda" if torch.cuda.is_available() else "cpu")
+        self._model.device = (self.device or os.environ.get("LITMOL_PREDICTOR_DEVICE")
+                              or ("cuda" if torch.cuda.is_available() else "cpu"))
 
     def predict_smiles(self, smiles: Sequence[str]) -> list[dict[str, Any]]:
         """Endpoints for canonical SMILES (already validated), in order."""

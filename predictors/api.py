@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -15,6 +16,7 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_PREDICTORS = ("rdkit",)
 MAX_BATCH = 10_000
+SERVICE_URL_ENV = "LITMOL_PREDICTOR_URL"
 
 
 def known_properties(predictors: Sequence[str]) -> dict[str, str]:
@@ -22,17 +24,78 @@ def known_properties(predictors: Sequence[str]) -> dict[str, str]:
     return {p.name: name for name in predictors for p in get_predictor(name).properties()}
 
 
+ALERT_MODES = ("core", "all", "none")
+PARALLEL_MIN_INPUTS = 512  # below this, starting worker processes costs more than it saves
+_POOL: Any = None
+
+
+def alert_mode(alerts: bool | str) -> str:
+    """`True`/"core": PAINS, Brenk, NIH; "all": plus medchem's ~2,500 rules; `False`/"none": skip."""
+    mode = {True: "core", False: "none"}.get(alerts, alerts) if isinstance(alerts, bool) else str(alerts).lower()
+    if mode not in ALERT_MODES:
+        raise ValueError(f"alerts must be one of {', '.join(ALERT_MODES)} (got {alerts!r})")
+    return mode
+
+
+def _workers() -> int:
+    """Processes for the RDKit stage: LITMOL_PREDICT_WORKERS, else one per core (1 in daemon processes)."""
+    import multiprocessing
+
+    if multiprocessing.current_process().daemon:  # e.g. a service worker: cannot have children
+        return 1
+    value = os.environ.get("LITMOL_PREDICT_WORKERS", "").strip()
+    if value:
+        try:
+            return max(1, int(value))
+        except ValueError:
+            raise ValueError(f"LITMOL_PREDICT_WORKERS={value!r} is not a number") from None
+    return max(1, len(os.sched_getaffinity(0)))
+
+
+def _rdkit_stage(texts: Sequence[str], descriptors: bool, mode: str) -> list[tuple[Any, dict, list]]:
+    """Resolve inputs, then descriptors and alerts of the valid ones (runs in worker processes)."""
+    from .descriptors import compute_descriptors
+
+    out = []
+    for text in texts:
+        r = resolve_input(text)
+        props = compute_descriptors(r.mol) if r.valid and descriptors else {}
+        found = find_alerts(r.mol, include_medchem=mode == "all") if r.valid and mode != "none" else []
+        out.append((r, props, found))
+    return out
+
+
+def _run_rdkit_stage(texts: Sequence[str], descriptors: bool, mode: str) -> list[tuple[Any, dict, list]]:
+    global _POOL
+    workers = _workers()
+    if workers == 1 or len(texts) < PARALLEL_MIN_INPUTS:
+        return _rdkit_stage(texts, descriptors, mode)
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    if _POOL is None:
+        _POOL = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("forkserver"))
+    size = max(64, -(-len(texts) // (workers * 4)))
+    parts = [texts[i:i + size] for i in range(0, len(texts), size)]
+    results: list[tuple[Any, dict, list]] = []
+    for part in _POOL.map(_rdkit_stage, parts, [descriptors] * len(parts), [mode] * len(parts)):
+        results += part
+    return results
+
+
 def predict_inputs(inputs: Sequence[str], properties: Sequence[str] | None = None,
-                   predictors: Sequence[str] | None = None, alerts: bool = True) -> list[dict[str, Any]]:
+                   predictors: Sequence[str] | None = None, alerts: bool | str = "core") -> list[dict[str, Any]]:
     """Predict properties for SMILES / MOL blocks / drug names.
 
     Returns, per input and in input order, `{input, smiles, valid, error, properties, alerts,
     name, resolved_by}`; an input that cannot be resolved has `valid: false` and an `error`.
     `predictors` defaults to `rdkit`, or to whichever predictors provide the requested
-    `properties` (unknown names raise UnknownPredictorError).
+    `properties` (unknown names raise UnknownPredictorError). `alerts`: see `alert_mode`.
+    Large batches run parsing, descriptors and alerts in one process per core.
     """
     if len(inputs) > MAX_BATCH:
         raise ValueError(f"{len(inputs):,} inputs; at most {MAX_BATCH:,} per call (split the file)")
+    mode = alert_mode(alerts)
     wanted = list(predictors or (list_predictors() if properties else DEFAULT_PREDICTORS))
     for name in wanted:
         get_predictor(name)  # unknown predictor names fail before any work
@@ -42,23 +105,40 @@ def predict_inputs(inputs: Sequence[str], properties: Sequence[str] | None = Non
         if unknown:
             raise UnknownPredictorError(f"unknown properties: {', '.join(unknown)}; known: {', '.join(sorted(table))}")
         wanted = [n for n in wanted if n in {table[p] for p in properties}]
-    resolved = [resolve_input(text) for text in inputs]
-    valid = [r for r in resolved if r.valid]
-    per_predictor = {name: get_predictor(name).predict([r.mol for r in valid]) for name in wanted}
+    staged = _run_rdkit_stage(list(inputs), "rdkit" in wanted, mode)
+    valid = [r for r, _, _ in staged if r.valid]
+    others = [name for name in wanted if name != "rdkit"]
+    per_predictor = {name: get_predictor(name).predict([r.mol for r in valid]) for name in others}
     results: list[dict[str, Any]] = []
     position = 0
-    for r in resolved:
+    for r, descriptors, found in staged:
         row: dict[str, Any] = {"input": r.input, "smiles": r.smiles, "valid": r.valid, "error": r.error,
-                               "properties": {}, "alerts": [], "name": r.name, "resolved_by": r.how}
+                               "properties": dict(descriptors), "alerts": found, "name": r.name,
+                               "resolved_by": r.how}
         if r.valid:
-            for name in wanted:
+            for name in others:
                 row["properties"].update(per_predictor[name][position])
             if properties:
                 row["properties"] = {k: v for k, v in row["properties"].items() if k in properties}
-            if alerts:
-                row["alerts"] = find_alerts(r.mol)
             position += 1
         elif r.suggestions:
             row["suggestions"] = r.suggestions
         results.append(row)
     return results
+
+
+def predict(inputs: Sequence[str], properties: Sequence[str] | None = None,
+            predictors: Sequence[str] | None = None, alerts: bool | str = "core") -> list[dict[str, Any]]:
+    """`predict_inputs` here, or on the predictor service when LITMOL_PREDICTOR_URL is set.
+
+    Same arguments, rows and errors either way (UnknownPredictorError for unknown names, ValueError
+    above MAX_BATCH); the service path can also raise PredictorServiceError (unreachable, busy, timeout).
+    """
+    url = os.environ.get(SERVICE_URL_ENV, "").strip()
+    if not url:
+        return predict_inputs(inputs, properties, predictors, alerts)
+    if len(inputs) > MAX_BATCH:
+        raise ValueError(f"{len(inputs):,} inputs; at most {MAX_BATCH:,} per call (split the file)")
+    from .client import shared_client
+
+    return shared_client(url).predict(inputs, properties, predictors, alerts)

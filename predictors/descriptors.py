@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -38,9 +37,6 @@ DESCRIPTORS: tuple[PropertyInfo, ...] = (
     PropertyInfo("veber_pass", "bool", "rotatable bonds <= 10 and TPSA <= 140 (Veber 2002)"),
 )
 
-ALERT_CATALOGS = ("PAINS", "BRENK", "NIH")
-
-
 def compute_descriptors(mol) -> dict[str, Any]:
     """Descriptors and rule checks of an RDKit Mol (values rounded for display)."""
     from rdkit.Chem import QED, Crippen, Descriptors, Lipinski, rdMolDescriptors
@@ -73,64 +69,8 @@ def compute_descriptors(mol) -> dict[str, Any]:
     }
 
 
-@functools.lru_cache(maxsize=1)
-def _rdkit_catalogs():
-    from rdkit.Chem.FilterCatalog import FilterCatalog, FilterCatalogParams
-
-    catalogs = {}
-    for name in ALERT_CATALOGS:
-        params = FilterCatalogParams()
-        params.AddCatalog(getattr(FilterCatalogParams.FilterCatalogs, name))
-        catalogs[name] = FilterCatalog(params)
-    return catalogs
-
-
-@functools.lru_cache(maxsize=1)
-def _medchem_catalog():
-    """medchem's common alert collection (Glaxo, Dundee, BMS, MLSMR, ... toxicophores) as one catalog."""
-    try:
-        import medchem
-        from medchem.catalogs import NamedCatalogs  # noqa: F401
-    except ImportError:  # optional: alerts from RDKit alone
-        logger.warning("medchem not installed; its alert collection is skipped")
-        return None
-    import importlib.resources
-
-    import pandas as pd
-    from rdkit import Chem
-    from rdkit.Chem.FilterCatalog import FilterCatalog, FilterCatalogEntry, SmartsMatcher
-
-    path = importlib.resources.files(medchem) / "data" / "common_alerts_collection.csv"
-    table = pd.read_csv(str(path))
-    catalog = FilterCatalog()
-    for row in table.itertuples(index=False):
-        pattern = Chem.MolFromSmarts(str(row.smarts))
-        if pattern is None:
-            continue
-        description = row.description if isinstance(row.description, str) and row.description else row.rule_id
-        matcher = SmartsMatcher(str(description), pattern, int(row.mincount or 1))
-        entry = FilterCatalogEntry(str(description), matcher)
-        entry.SetProp("FilterSet", f"medchem:{row.rule_set_name}")
-        catalog.AddEntry(entry)
-    return catalog
-
-
 def find_alerts(mol, include_medchem: bool = True) -> list[dict[str, str]]:
-    """Structural alerts matched by the molecule: [{catalog, name}], PAINS/Brenk/NIH first."""
-    alerts: list[dict[str, str]] = []
-    seen: set[tuple[str, str]] = set()
-    for name, catalog in _rdkit_catalogs().items():
-        for entry in catalog.GetMatches(mol):
-            key = (name, entry.GetDescription())
-            if key not in seen:
-                seen.add(key)
-                alerts.append({"catalog": name, "name": entry.GetDescription()})
-    if include_medchem:
-        catalog = _medchem_catalog()
-        if catalog is not None:
-            for entry in catalog.GetMatches(mol):
-                key = (entry.GetProp("FilterSet"), entry.GetDescription())
-                if key not in seen:
-                    seen.add(key)
-                    alerts.append({"catalog": key[0], "name": key[1]})
-    return alerts
+    """Structural alerts matched by the molecule: [{catalog, name}] (see predictors.alerts)."""
+    from .alerts import find_alerts as screened
+
+    return screened(mol, include_medchem)

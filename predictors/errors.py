@@ -19,3 +19,7 @@ class InvalidMoleculeError(PredictorError, ValueError):
 
 class UnknownPredictorError(PredictorError, LookupError):
     """No predictor is registered under this name."""
+
+
+class TrainingDataError(PredictorError, ValueError):
+    """A training table or its options are unusable (missing column, too few rows, bad labels)."""

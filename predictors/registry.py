@@ -7,6 +7,7 @@ in order. Registering a new one is one class and one decorator line.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, Protocol
 
 from .descriptors import DESCRIPTORS, PropertyInfo
@@ -37,8 +38,25 @@ def register_predictor(name: str) -> Callable[[Callable[[], Predictor]], Callabl
 _INSTANCES: dict[str, Predictor] = {}
 
 
+_TRAINED_LOADED = False
+
+
 def _load_builtin() -> None:
     from . import admet  # noqa: F401  (registers "admet")
+
+    global _TRAINED_LOADED
+    if not _TRAINED_LOADED:
+        _TRAINED_LOADED = True
+        from .trained_models import register_trained_models
+
+        register_trained_models()
+
+
+def model_dirs() -> list[Path]:
+    """Where trained models are looked for: the shipped ones, then $LITMOL_HOME/predictors (wins on a name clash)."""
+    from retrieval.settings import litmol_home
+
+    return [Path(__file__).parent / "trained", litmol_home() / "predictors"]
 
 
 def list_predictors() -> list[str]:
