@@ -105,6 +105,18 @@ class EnsembleModel:
         self.scaler = DescriptorScaler.from_tensors(tensors)
         self.train_fps = tensors["ad.train_fps"]
         self._nets: list[Any] | None = None
+        self._device: str | None = None
+
+    @property
+    def device(self) -> str:
+        """LITMOL_PREDICTOR_DEVICE (set by the service's --device), else cuda when visible, else cpu."""
+        if self._device is None:
+            import os
+
+            import torch
+
+            self._device = os.environ.get("LITMOL_PREDICTOR_DEVICE") or ("cuda" if torch.cuda.is_available() else "cpu")
+        return self._device
 
     # -- properties --------------------------------------------------------------------------
     @property
@@ -175,16 +187,17 @@ class EnsembleModel:
                          for k, v in self.tensors.items() if k.startswith(f"member{m}.")}
                 net.load_state_dict(state)
                 net.eval()
-                nets.append(net)
+                nets.append(net.to(self.device))
             self._nets = nets
         return self._nets
 
     def _member_outputs(self, x: np.ndarray) -> np.ndarray:
         import torch
 
+        nets = self._load_nets()
         with torch.inference_mode():
-            xt = torch.from_numpy(x)
-            return np.stack([net(xt).squeeze(-1).numpy() for net in self._load_nets()])
+            xt = torch.from_numpy(x).to(self.device)
+            return np.stack([net(xt).squeeze(-1).float().cpu().numpy() for net in nets])
 
     def featurize(self, mols: list[Any]) -> np.ndarray:
         fp, desc = _features(mols, self.meta["descriptors"])
