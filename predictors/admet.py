@@ -78,7 +78,13 @@ class AdmetPredictor:
         with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()), \
                 warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            frame = self._model.predict(smiles=list(smiles))
+            try:
+                frame = self._model.predict(smiles=list(smiles))
+            except (TypeError, RuntimeError, ValueError):  # admet-ai fails on a batch it parsed to nothing
+                if len(smiles) == 1:
+                    logger.warning("admet-ai cannot featurize %s; no ADMET endpoints for it", smiles[0])
+                    return [{}]
+                raise
         if len(frame) != len(smiles):  # admet-ai drops what its own parser rejects: redo one by one
             return [self.predict_smiles([s])[0] if s else {} for s in smiles] if len(smiles) > 1 else [{}]
         rename = {c: c.replace("_drugbank_approved_percentile", "_drugbank_pct") for c in frame.columns}

@@ -34,13 +34,12 @@ class AlertSet:
     bits: np.ndarray  # (n_alerts, FP_SIZE // 64) uint64
 
 
-def _pattern_bits(query) -> np.ndarray:
-    from rdkit import Chem, DataStructs
+def pattern_bits(query) -> np.ndarray:
+    """RDKit pattern fingerprint (a molecule's or a query's) packed as uint64 words."""
+    from rdkit import Chem
 
-    fp = Chem.PatternFingerprint(query, fpSize=FP_SIZE)
-    arr = np.zeros(FP_SIZE, dtype=np.uint8)
-    DataStructs.ConvertToNumpyArray(fp, arr)
-    return np.packbits(arr).view(np.uint64)
+    bits = np.frombuffer(Chem.PatternFingerprint(query, fpSize=FP_SIZE).ToBitString().encode(), dtype=np.uint8)
+    return np.packbits(bits - 48).view(np.uint64)
 
 
 def _entry_query(entry):
@@ -48,13 +47,20 @@ def _entry_query(entry):
     from rdkit import Chem
 
     blob = entry.Serialize()
-    if blob.count(_PICKLE_MAGIC) != 1:  # combined matchers (and/or/not): never screened out
+    start = blob.find(_PICKLE_MAGIC)
+    if start < 0:
         return None
-    start = blob.index(_PICKLE_MAGIC)
     try:
         length = int(blob[:start].split()[-1])
+    except (ValueError, IndexError):
+        return None
+    # recursive SMARTS ($(...)) nest pickles inside the query's; any pickle after it means a combined
+    # matcher (and/or/not), which is never screened out
+    if blob.find(_PICKLE_MAGIC, start + length) >= 0:
+        return None
+    try:
         return Chem.Mol(blob[start:start + length])
-    except (ValueError, RuntimeError):
+    except RuntimeError:
         return None
 
 
@@ -100,17 +106,19 @@ def alert_set(include_medchem: bool = True) -> AlertSet:
     bits = np.zeros((len(rows), FP_SIZE // 64), dtype=np.uint64)
     for i, (_, _, _, query) in enumerate(rows):
         if query is not None:
-            bits[i] = _pattern_bits(query)
+            bits[i] = pattern_bits(query)
     return AlertSet([r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows], bits)
 
 
-def find_alerts(mol, include_medchem: bool = True, screen: bool = True) -> list[dict[str, str]]:
+def find_alerts(mol, include_medchem: bool = True, screen: bool = True,
+                bits: np.ndarray | None = None) -> list[dict[str, str]]:
     """Structural alerts matched by the molecule: [{catalog, name}], PAINS/Brenk/NIH first.
 
-    `screen=False` matches every alert (the slow reference the screen is checked against)."""
+    `bits`: the molecule's `pattern_bits` if already computed; `screen=False` matches every alert
+    (the slow reference the screen is checked against)."""
     alerts = alert_set(include_medchem)
     if screen:
-        mol_bits = _pattern_bits(mol)
+        mol_bits = pattern_bits(mol) if bits is None else bits
         candidates = np.flatnonzero(~np.any(alerts.bits & ~mol_bits, axis=1))
     else:
         candidates = range(len(alerts.entries))

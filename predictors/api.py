@@ -7,7 +7,7 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
-from .descriptors import find_alerts
+from .alerts import find_alerts
 from .errors import UnknownPredictorError
 from .registry import get_predictor, list_predictors
 from .resolve import resolve_input
@@ -54,13 +54,15 @@ def _workers() -> int:
 
 def _rdkit_stage(texts: Sequence[str], descriptors: bool, mode: str) -> list[tuple[Any, dict, list]]:
     """Resolve inputs, then descriptors and alerts of the valid ones (runs in worker processes)."""
+    from .alerts import pattern_bits
     from .descriptors import compute_descriptors
 
     out = []
     for text in texts:
         r = resolve_input(text)
-        props = compute_descriptors(r.mol) if r.valid and descriptors else {}
-        found = find_alerts(r.mol, include_medchem=mode == "all") if r.valid and mode != "none" else []
+        bits = pattern_bits(r.mol) if r.valid and (descriptors or mode != "none") else None
+        props = compute_descriptors(r.mol, bits) if r.valid and descriptors else {}
+        found = find_alerts(r.mol, mode == "all", bits=bits) if r.valid and mode != "none" else []
         out.append((r, props, found))
     return out
 

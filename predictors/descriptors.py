@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
 from typing import Any
+
+import numpy as np
 
 logger = logging.getLogger(__name__)
 
@@ -37,9 +40,10 @@ DESCRIPTORS: tuple[PropertyInfo, ...] = (
     PropertyInfo("veber_pass", "bool", "rotatable bonds <= 10 and TPSA <= 140 (Veber 2002)"),
 )
 
-def compute_descriptors(mol) -> dict[str, Any]:
-    """Descriptors and rule checks of an RDKit Mol (values rounded for display)."""
-    from rdkit.Chem import QED, Crippen, Descriptors, Lipinski, rdMolDescriptors
+def compute_descriptors(mol, bits: np.ndarray | None = None) -> dict[str, Any]:
+    """Descriptors and rule checks of an RDKit Mol (values rounded for display); `bits`: the
+    molecule's `alerts.pattern_bits` when the caller has them (QED's alert screen uses them)."""
+    from rdkit.Chem import Crippen, Descriptors, Lipinski, rdMolDescriptors
     from rdkit.Contrib.SA_Score import sascorer
 
     mw = Descriptors.MolWt(mol)
@@ -61,12 +65,41 @@ def compute_descriptors(mol) -> dict[str, Any]:
         "heavy_atoms": mol.GetNumHeavyAtoms(),
         "fsp3": round(rdMolDescriptors.CalcFractionCSP3(mol), 3),
         "formal_charge": sum(a.GetFormalCharge() for a in mol.GetAtoms()),
-        "qed": round(QED.qed(mol), 3),
+        "qed": round(qed(mol, mw, clogp, tpsa, bits), 3),
         "sa_score": round(sascorer.calculateScore(mol), 2),
         "lipinski_violations": violations,
         "lipinski_pass": violations <= 1,
         "veber_pass": rot <= 10 and tpsa <= 140,
     }
+
+
+@functools.lru_cache(maxsize=1)
+def _qed_alert_bits():
+    from rdkit.Chem import QED
+
+    from .alerts import pattern_bits
+
+    return np.stack([pattern_bits(q) for q in QED.StructuralAlerts])
+
+
+def qed(mol, mw: float, clogp: float, tpsa: float, bits: np.ndarray | None = None) -> float:
+    """RDKit's QED (Bickerton 2012) from already computed MW/cLogP/TPSA, its 116 structural alerts
+    behind the substructure screen: the same value as `QED.qed(mol)`, about 3x faster."""
+    from rdkit import Chem
+    from rdkit.Chem import QED, rdMolDescriptors
+
+    from .alerts import pattern_bits
+
+    bits = pattern_bits(mol) if bits is None else bits
+    candidates = np.flatnonzero(~np.any(_qed_alert_bits() & ~bits, axis=1))
+    props = QED.QEDproperties(
+        MW=mw, ALOGP=clogp,
+        HBA=sum(len(mol.GetSubstructMatches(p)) for p in QED.Acceptors if mol.HasSubstructMatch(p)),
+        HBD=rdMolDescriptors.CalcNumHBD(mol), PSA=tpsa,
+        ROTB=rdMolDescriptors.CalcNumRotatableBonds(mol, rdMolDescriptors.NumRotatableBondsOptions.Strict),
+        AROM=len(Chem.GetSSSR(Chem.DeleteSubstructs(Chem.Mol(mol), QED.AliphaticRings))),
+        ALERTS=sum(1 for i in candidates if mol.HasSubstructMatch(QED.StructuralAlerts[i])))
+    return QED.qed(mol, qedProperties=props)
 
 
 def find_alerts(mol, include_medchem: bool = True) -> list[dict[str, str]]:

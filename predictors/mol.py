@@ -85,6 +85,29 @@ def standardize(mol, canonical_tautomer: bool = True):
     return mol
 
 
+def _round_trips(mol) -> bool:
+    from rdkit import Chem
+
+    with quiet_rdkit():
+        return Chem.MolFromSmiles(Chem.MolToSmiles(mol)) is not None
+
+
+def _standardized_or_original(mol):
+    """The standardized molecule if its SMILES parses back; else a milder step; else the input.
+
+    A few inorganic or organometallic inputs (a phosphite salt, a ferrocene-like anion) standardize
+    to SMILES that RDKit cannot read back (hypervalent cations, unkekulizable rings)."""
+    for step in (lambda m: standardize(m), lambda m: standardize(m, canonical_tautomer=False)):
+        try:
+            candidate = step(mol)
+        except Exception:  # RDKit standardizer errors on exotic inputs
+            continue
+        if _round_trips(candidate):
+            return candidate
+    logger.debug("standardization of %s does not round-trip; kept as given", mol)
+    return mol
+
+
 def parse_molecule(text: str, standardize_mol: bool = True) -> ParsedMolecule:
     """Parse a SMILES or MOL block into a sanitized, standardized molecule (never raises)."""
     from rdkit import Chem
@@ -117,7 +140,7 @@ def parse_molecule(text: str, standardize_mol: bool = True) -> ParsedMolecule:
         return ParsedMolecule(text, error=f"{mol.GetNumHeavyAtoms()} heavy atoms; the limit is {MAX_HEAVY_ATOMS}",
                               reason="too large")
     if standardize_mol:
-        mol = standardize(mol)
+        mol = _standardized_or_original(mol)
     if mol.GetNumHeavyAtoms() > MAX_HEAVY_ATOMS:
         return ParsedMolecule(text, error=f"{mol.GetNumHeavyAtoms()} heavy atoms; the limit is {MAX_HEAVY_ATOMS}",
                               reason="too large")

@@ -53,3 +53,12 @@ def test_parallel_batch_equals_serial(monkeypatch):
     assert [r["input"] for r in parallel] == texts
     assert parallel[-3]["valid"] is False and parallel[-1]["name"] == "Acetylsalicylic acid"
     assert os.environ["LITMOL_PREDICT_WORKERS"] == "2"
+
+
+def test_screened_qed_equals_rdkit_qed():
+    from rdkit.Chem import QED
+
+    from predictors.descriptors import compute_descriptors
+
+    mols = [m for m in (to_mol(s) for s in _real_molecules(300)) if m is not None]
+    assert all(compute_descriptors(m)["qed"] == round(QED.qed(m), 3) for m in mols)
