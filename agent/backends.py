@@ -1,0 +1,43 @@
+"""Chat-model backends by name: `local` (transformers on this machine, the default) and `openai`
+(any OpenAI-compatible server: vLLM, llama.cpp server, Ollama). A new one is one function + one line."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any
+
+BACKENDS: dict[str, Callable[..., Any]] = {}
+
+
+def register_backend(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    def wrap(factory: Callable[..., Any]) -> Callable[..., Any]:
+        BACKENDS[name] = factory
+        return factory
+
+    return wrap
+
+
+@register_backend("local")
+def local_backend(model: str | None = None, **kwargs: Any):
+    """Qwen2.5-Coder-Instruct 0.5B (default) or 1.5B from PyPI packages, or an HF id/path; CPU or GPU."""
+    from .local_chat import LocalChatModel
+
+    return LocalChatModel(model_name=model or "0.5b", **kwargs)
+
+
+@register_backend("openai")
+def openai_backend(model: str | None = None, base_url: str | None = None, **kwargs: Any):
+    """An OpenAI-compatible server; LITMOL_OPENAI_BASE_URL / OPENAI_API_KEY when not given."""
+    from langchain_openai import ChatOpenAI
+
+    url = base_url or os.environ.get("LITMOL_OPENAI_BASE_URL") or "http://127.0.0.1:8000/v1"
+    return ChatOpenAI(model=model or os.environ.get("LITMOL_OPENAI_MODEL", "default"), base_url=url,
+                      api_key=os.environ.get("OPENAI_API_KEY", "not-needed"), temperature=0, timeout=120,
+                      max_retries=2, **kwargs)
+
+
+def make_chat_model(backend: str = "local", model: str | None = None, **kwargs: Any):
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown backend {backend!r}; use one of {', '.join(BACKENDS)}")
+    return BACKENDS[backend](model=model, **kwargs)

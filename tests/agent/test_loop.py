@@ -1,0 +1,92 @@
+"""Agent loop logic with a fake chat model over the real tools and the real test-slice index:
+tool routing, error recovery, step limit, repeated calls, SMILES guard, citation repair."""
+
+from __future__ import annotations
+
+import pytest
+from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+from langchain_core.messages import AIMessage
+
+from agent.citations import FLAG, verify_citations
+
+
+class ScriptedModel(GenericFakeChatModel):
+    """GenericFakeChatModel that accepts bound tools (the script decides which to call)."""
+
+    def bind_tools(self, tools, **kwargs):
+        return self
+
+
+def call(tool: str, i: int = 0, **args) -> AIMessage:
+    return AIMessage("", tool_calls=[{"name": tool, "args": args, "id": f"c{i}", "type": "tool_call"}])
+
+
+@pytest.fixture()
+def index_home(built_home, monkeypatch):
+    from agent import tools
+
+    monkeypatch.setenv("LITMOL_HOME", str(built_home))
+    tools._index.cache_clear()
+    yield built_home
+    tools._index.cache_clear()
+
+
+def run(script: list[AIMessage], question: str = "q", **kw):
+    from agent.loop import ask
+
+    return ask(question, ScriptedModel(messages=iter(script)), **kw)
+
+
+def test_citation_verifier_keeps_retrieved_and_flags_the_rest():
+    v = verify_citations("Flagella were isolated [PMID:399592]. It cures everything (PMID 999999). See [401234]; "
+                         "table [3].", {"399592", "401234"})
+    assert v.citations == ["399592", "401234"] and v.removed == ["999999"]
+    assert "[PMID:399592]" in v.text and "[PMID:401234]" in v.text and FLAG in v.text and "999999" not in v.text
+    assert "table [3]" in v.text
+
+
+def test_search_then_cited_answer(index_home):
+    from retrieval import open_index
+
+    pmid = open_index(verify=False).search("flagella of trypanosomatids", k=1)[0].pmid
+    answer = run([call("search_literature", query="flagella trypanosomatids"),
+                  AIMessage(f"Flagella were isolated from trypanosomatids [PMID:{pmid}]; also [PMID:12345678].")])
+    assert [c["pmid"] for c in answer.citations] == [pmid] and answer.citations[0]["title"]
+    assert answer.removed_citations == ["12345678"] and "12345678" not in answer.answer
+    assert answer.tool_calls == [{"name": "search_literature", "args": {"query": "flagella trypanosomatids"},
+                                  "ok": True}]
+
+
+def test_tool_error_comes_back_as_a_message(index_home):
+    answer = run([call("get_article", pmid="1"), AIMessage("I could not find that article.")])
+    assert answer.tool_calls[0]["ok"] is False
+    assert answer.answer == "I could not find that article."
+
+
+def test_repeated_identical_call_is_not_run_twice(index_home):
+    from langchain_core.messages import ToolMessage
+
+    from agent.loop import build_agent
+
+    script = [call("resolve_molecule", 0, name="aspirin"), call("resolve_molecule", 1, name="aspirin"),
+              AIMessage("Aspirin is acetylsalicylic acid.")]
+    state = build_agent(ScriptedModel(messages=iter(script))).invoke({"messages": [("user", "aspirin?")]})
+    tool_msgs = [m for m in state["messages"] if isinstance(m, ToolMessage)]
+    assert "Acetylsalicylic acid" in tool_msgs[0].content
+    assert "already called" in tool_msgs[1].content
+
+
+def test_model_invented_smiles_is_refused_but_user_smiles_allowed(index_home):
+    answer = run([call("predict_properties", molecule="CC(=O)Oc1ccccc1C(=O)O"), AIMessage("done")],
+                 question="properties of aspirin?")
+    assert answer.tool_calls[0]["ok"] is False
+    answer = run([call("predict_properties", molecule="CC(=O)Oc1ccccc1C(=O)O"), AIMessage("done")],
+                 question="properties of CC(=O)Oc1ccccc1C(=O)O?")
+    assert answer.tool_calls[0]["ok"] is True
+
+
+def test_step_limit_ends_the_run(index_home):
+    script = [call("resolve_molecule", i, name=f"drug{i}") for i in range(10)]
+    answer = run(script, max_model_calls=3)
+    assert len(answer.tool_calls) <= 3
+    assert "insufficient" in answer.answer
