@@ -303,11 +303,14 @@ def cmd_predictors_train(args: argparse.Namespace) -> int:
     from retrieval.settings import litmol_home
 
     out = Path(args.out) if args.out else litmol_home() / "predictors"
-    config = TrainConfig(members=args.members, max_epochs=args.max_epochs, seed=args.seed)
+    config = TrainConfig(members=args.members, max_epochs=args.max_epochs, seed=args.seed, dropout=args.dropout,
+                         weight_decay=args.weight_decay)
     options = {"--target": args.target, "--task": args.task, "--smiles-col": args.smiles_col,
                "--positive": args.positive, "--unit": args.unit, "--description": args.description,
                "--members": args.members if args.members != 5 else None,
-               "--max-epochs": args.max_epochs if args.max_epochs != 120 else None, "--seed": args.seed or None}
+               "--max-epochs": args.max_epochs if args.max_epochs != 120 else None, "--seed": args.seed or None,
+               "--dropout": args.dropout if args.dropout != 0.2 else None,
+               "--weight-decay": args.weight_decay if args.weight_decay != 1e-5 else None}
     command = " ".join(["litmol predictors train", shlex.quote(args.data), "--name", args.name]
                        + [f"{k} {shlex.quote(str(v))}" for k, v in options.items() if v is not None])
     _, meta = train_model(args.data, args.name, out, target=args.target, task=args.task, smiles_col=args.smiles_col,
@@ -319,6 +322,26 @@ def cmd_predictors_train(args: argparse.Namespace) -> int:
           f"(`litmol predict SMILES --predictors {args.name}`)", file=sys.stderr)
     return EXIT_OK
 
+
+# -- agent ----------------------------------------------------------------------------------
+def cmd_ask(args: argparse.Namespace) -> int:
+    from agent.backends import make_chat_model
+    from agent.loop import ask
+
+    question = " ".join(args.question).strip()
+    if not question:
+        raise UsageError("ask needs a question")
+    extra = {"base_url": args.base_url} if args.base_url else {}
+    result = ask(question, make_chat_model(args.backend, args.model, **extra), max_model_calls=args.max_steps)
+    if args.json:
+        _print_json(result.to_dict())
+        return EXIT_OK
+    print(result.answer)
+    for c in result.citations:
+        print(f"  [PMID:{c['pmid']}] {c['title']}  https://pubmed.ncbi.nlm.nih.gov/{c['pmid']}/")
+    trace = ", ".join(f"{t['name']}({'ok' if t['ok'] else 'failed'})" for t in result.tool_calls) or "no tools"
+    print(f"({trace}; {result.latency_s:.1f} s)", file=sys.stderr)
+    return EXIT_OK
 
 # -- serve ----------------------------------------------------------------------------------
 def cmd_serve_predictors(args: argparse.Namespace) -> int:
@@ -482,7 +505,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--members", type=_positive, default=5, help="ensemble size (default 5)")
     p.add_argument("--max-epochs", type=_positive, default=120, help="per member, early stopping (default 120)")
     p.add_argument("--seed", type=int, default=0, help="split and initialization seed (default 0)")
+    p.add_argument("--dropout", type=float, default=0.2, help="MLP dropout (default 0.2)")
+    p.add_argument("--weight-decay", type=float, default=1e-5, help="AdamW weight decay (default 1e-5)")
     p.set_defaults(func=cmd_predictors_train)
+
+    p = sub.add_parser("ask", parents=[common], help="ask the agent a question (literature + predictors, cited)",
+                       description="The agent searches the indexed literature and runs predictors as needed, "
+                       "then answers citing only articles it retrieved ([PMID:n]).",
+                       epilog='examples:\n  litmol ask "Is metformin associated with breast cancer risk?"\n'
+                       '  litmol ask "Does caffeine cross the blood-brain barrier?" --json\n'
+                       '  litmol ask "..." --backend openai --base-url http://127.0.0.1:8000/v1 --model qwen',
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("question", nargs="+", metavar="QUESTION")
+    p.add_argument("--backend", choices=["local", "openai"], default="local",
+                   help="local (default): transformers on this machine; openai: an OpenAI-compatible server")
+    p.add_argument("--model", help="local: 0.5b (default), 1.5b, a folder or HF id; openai: the served model name")
+    p.add_argument("--base-url", help="OpenAI-compatible endpoint (default $LITMOL_OPENAI_BASE_URL)")
+    p.add_argument("--max-steps", type=_positive, default=6, help="model calls at most (default 6)")
+    p.add_argument("--json", action="store_true", help="{answer, citations, tool_calls, latency_s}")
+    p.set_defaults(func=cmd_ask)
 
     serve = sub.add_parser("serve", help="run a service over HTTP (predictors: LitServe, batched, GPU if present)")
     ssub = serve.add_subparsers(dest="service", metavar="SERVICE", required=True)

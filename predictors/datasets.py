@@ -187,8 +187,10 @@ def load_table(data: str | Path, target: str | None = None, task: str | None = N
 def scaffold_split(mols: list[Any], fractions: tuple[float, float, float] = (0.8, 0.1, 0.1),
                    seed: int = 0) -> tuple[list[int], list[int], list[int]]:
     """Bemis-Murcko scaffold split (chemprop's balanced variant): whole scaffolds go to one set;
-    scaffolds larger than half the test size go to train first, the rest in seeded random order."""
-    import random
+    scaffolds larger than half the test size go to train first, the rest in an order set by a
+    seeded hash of each scaffold, so adding or changing a few molecules moves only their own
+    scaffolds, never the rest of the split."""
+    import hashlib
 
     from rdkit.Chem.Scaffolds import MurckoScaffold
 
@@ -197,20 +199,20 @@ def scaffold_split(mols: list[Any], fractions: tuple[float, float, float] = (0.8
         try:
             key = MurckoScaffold.MurckoScaffoldSmiles(mol=mol, includeChirality=False)
         except Exception:  # odd valences: its own group
-            key = f"__mol{i}"
+            key = ""
         groups.setdefault(key or f"__acyclic{i}", []).append(i)
     n = len(mols)
     n_train, n_val = int(fractions[0] * n), int(fractions[1] * n)
     n_test = n - n_train - n_val
-    big = [g for g in groups.values() if len(g) > n_test / 2]
-    small = [g for g in groups.values() if len(g) <= n_test / 2]
-    rng = random.Random(seed)
-    rng.shuffle(big)
-    rng.shuffle(small)
+
+    def rank(item: tuple[str, list[int]]) -> tuple[bool, str]:
+        key, members = item
+        return len(members) <= n_test / 2, hashlib.sha1(f"{seed}:{key}".encode()).hexdigest()
+
     train: list[int] = []
     val: list[int] = []
     test: list[int] = []
-    for group in big + small:
+    for _, group in sorted(groups.items(), key=rank):
         if len(train) + len(group) <= n_train:
             train += group
         elif len(val) + len(group) <= n_val:

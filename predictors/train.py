@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import gzip
+import json
 import logging
 import re
 from pathlib import Path
@@ -19,6 +21,7 @@ logger = logging.getLogger(__name__)
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
 SHIPPED_DIR = Path(__file__).parent / "trained"
+SPLIT_FILE = "split.json.gz"
 
 
 def _round(obj: Any) -> Any:
@@ -71,6 +74,9 @@ def train_model(data: str, name: str, out_dir: Path, target: str | None = None, 
         model.meta["reliability"] = _round(reliability_table(y[test], out["value"]))
     directory = model.save(out_dir / name)
     (directory / CARD_FILE).write_text(model_card(model.meta))
+    with gzip.open(directory / SPLIT_FILE, "wt") as fh:  # the exact held-out molecules, for re-evaluation
+        json.dump({"validation": [table.smiles[i] for i in val], "test": [table.smiles[i] for i in test],
+                   "y_validation": y[val].tolist(), "y_test": y[test].tolist()}, fh)
     return model, model.meta
 
 
