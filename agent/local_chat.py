@@ -253,6 +253,9 @@ class LocalChatModel(BaseChatModel):
 
     model_name: str = Field(default="0.5b", description="Shipped model (0.5b, 1.5b), local folder or HF id.")
     max_new_tokens: int = Field(default=384, description="Decoding budget per model call.")
+    force_tool_calls: bool = Field(
+        default=True, description="With tools bound, every turn is a grammar-constrained call; the agent adds a "
+        "final_answer tool. Small models otherwise answer from memory instead of searching.")
     _lm: LocalLM | None = PrivateAttr(default=None)
 
     @property
@@ -271,7 +274,8 @@ class LocalChatModel(BaseChatModel):
 
     def _run(self, messages: list[BaseMessage], tools: list[dict[str, Any]] | None, tool_choice: Any,
              run_manager: CallbackManagerForLLMRun | None) -> Iterator[ChatGenerationChunk]:
-        force = tool_choice in {"any", "required"} or isinstance(tool_choice, dict)
+        force = tool_choice in {"any", "required"} or isinstance(tool_choice, dict) or \
+            (self.force_tool_calls and bool(tools) and tool_choice != "none")
         for kind, value in self.lm.generate(to_template_messages(messages), tools, self.max_new_tokens, force):
             if kind == "text":
                 chunk = ChatGenerationChunk(message=AIMessageChunk(content=value))

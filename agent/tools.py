@@ -126,7 +126,18 @@ def predict_properties(molecule: str, properties: list[str] | None = None) -> st
     return f"{named}{row['smiles']}: " + "; ".join(parts) + f"; alerts: {alerts}"
 
 
+@tool(parse_docstring=True, return_direct=True)
+def final_answer(answer: str) -> str:
+    """Give your final answer to the user and stop. Cite literature as [PMID:number], only PMIDs a tool returned.
+
+    Args:
+        answer: The answer in a few sentences; say so when the evidence is insufficient.
+    """
+    return answer
+
+
 TOOLS = [search_literature, get_article, resolve_molecule, predict_properties]
+ANSWER_TOOL = final_answer
 
 
 def retrieved_pmids(messages: list[Any]) -> set[str]:

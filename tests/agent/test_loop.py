@@ -90,3 +90,32 @@ def test_step_limit_ends_the_run(index_home):
     answer = run(script, max_model_calls=3)
     assert len(answer.tool_calls) <= 3
     assert "insufficient" in answer.answer
+
+
+class ForcedScriptedModel(ScriptedModel):
+    """Like the local model: every turn is a tool call, and the agent adds final_answer."""
+
+    force_tool_calls: bool = True
+
+
+def test_final_answer_tool_ends_the_run_and_is_forced_after_a_repeat(index_home):
+    from agent.loop import build_agent, summarize_run
+
+    script = [call("resolve_molecule", 0, name="aspirin"), call("resolve_molecule", 1, name="aspirin"),
+              call("final_answer", 2, answer="Aspirin is acetylsalicylic acid [PMID:12345678].")]
+    model = ForcedScriptedModel(messages=iter(script))
+    seen_tools = []
+    original = model.bind_tools
+
+    def spy(tools, **kw):
+        seen_tools.append([getattr(t, "name", None) for t in tools])
+        return original(tools, **kw)
+
+    object.__setattr__(model, "bind_tools", spy)
+    import time
+
+    state = build_agent(model).invoke({"messages": [("user", "What is aspirin?")]})
+    answer = summarize_run(state["messages"], time.perf_counter())
+    assert answer.answer.startswith("Aspirin is acetylsalicylic acid") and answer.removed_citations == ["12345678"]
+    assert "final_answer" in seen_tools[0] and seen_tools[-1] == ["final_answer"]  # forced after the repeat
+    assert [t["name"] for t in answer.tool_calls] == ["resolve_molecule", "resolve_molecule"]
