@@ -343,6 +343,26 @@ def cmd_ask(args: argparse.Namespace) -> int:
     print(f"({trace}; {result.latency_s:.1f} s)", file=sys.stderr)
     return EXIT_OK
 
+def cmd_chat(args: argparse.Namespace) -> int:
+    from agent.backends import make_chat_model
+    from agent.chat import chat_loop
+    from agent.loop import build_agent
+
+    extra = {"base_url": args.base_url} if args.base_url else {}
+    agent = build_agent(make_chat_model(args.backend, args.model, **extra), max_model_calls=args.max_steps)
+    if sys.stdin.isatty():
+        print("litmol chat: ask about targets, diseases and compounds; `exit` to leave.", file=sys.stderr)
+        read = input
+    else:
+        def read(prompt: str) -> str:
+            line = sys.stdin.readline()
+            if not line:
+                raise EOFError
+            return line
+
+    chat_loop(agent, read, sys.stdout)
+    return EXIT_OK
+
 # -- serve ----------------------------------------------------------------------------------
 def cmd_serve_predictors(args: argparse.Namespace) -> int:
     from pydantic import ValidationError
@@ -524,6 +544,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-steps", type=_positive, default=6, help="model calls at most (default 6)")
     p.add_argument("--json", action="store_true", help="{answer, citations, tool_calls, latency_s}")
     p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("chat", parents=[common], help="a terminal conversation with the agent (tool trace shown)",
+                       description="Chat with the agent; each tool call and its result are shown as they happen, "
+                       "answers cite only retrieved articles. Questions are read one per line from a pipe too.")
+    p.add_argument("--backend", choices=["local", "openai"], default="local")
+    p.add_argument("--model", help="local: 0.5b (default), 1.5b, a folder or HF id; openai: the served model name")
+    p.add_argument("--base-url", help="OpenAI-compatible endpoint (default $LITMOL_OPENAI_BASE_URL)")
+    p.add_argument("--max-steps", type=_positive, default=6, help="model calls per question at most (default 6)")
+    p.set_defaults(func=cmd_chat)
 
     serve = sub.add_parser("serve", help="run a service over HTTP (predictors: LitServe, batched, GPU if present)")
     ssub = serve.add_subparsers(dest="service", metavar="SERVICE", required=True)

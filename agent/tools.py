@@ -105,10 +105,17 @@ def predict_properties(molecule: str, properties: list[str] | None = None) -> st
         molecule: An approved-drug name (preferred) or a SMILES the user gave or resolve_molecule returned.
         properties: Names to return, e.g. ["bbb", "hERG"]; default: mw, clogp, tpsa, hbd, hba, qed, lipinski_pass, logs, logd, bbb.
     """
-    from predictors.api import predict
+    from predictors.api import known_properties, predict
+    from predictors.registry import list_predictors
 
     wanted = list(properties or PREDICT_DEFAULT)
     try:
+        known = known_properties(list_predictors())
+        unknown = [p for p in wanted if p not in known]
+        if unknown:
+            return (f"predict_properties: unknown property {', '.join(unknown)}. Known include: mw, clogp, tpsa, qed, "
+                    "logs (solubility), logd, bbb (blood-brain barrier), hERG, AMES, DILI, CYP3A4_Veith, Caco2_Wang.")
+        wanted += [f"{p}{s}" for p in list(wanted) for s in ("_std", "_in_domain") if f"{p}{s}" in known]
         row = predict([molecule], properties=wanted)[0]
     except Exception as exc:
         return _failed("predict_properties", exc, "Use property names such as mw, clogp, logs, logd, bbb, hERG.")

@@ -151,3 +151,31 @@ def test_injected_passage_cannot_make_an_unretrieved_pmid_citable(home_copy, mon
         assert sorted(answer.removed_citations) == ["27182818", "31415926", "99999999"]
     finally:
         tools._index.cache_clear()
+
+
+def test_chat_turns_show_the_tool_trace_and_keep_history(index_home):
+    import io
+
+    from agent.chat import chat_loop
+    from agent.loop import build_agent
+
+    script = [call("resolve_molecule", 0, name="aspirin"), AIMessage("Aspirin is acetylsalicylic acid."),
+              AIMessage("You asked about aspirin.")]
+    # the fake model cannot stream a content-less tool call; it answers whole (invoke) instead
+    agent = build_agent(ScriptedModel(messages=iter(script), disable_streaming=True))
+    questions = iter(["what is aspirin?", "", "what did I ask?", "exit", "never read"])
+    out = io.StringIO()
+    assert chat_loop(agent, lambda _: next(questions), out) == 2
+    text = out.getvalue()
+    assert "-> resolve_molecule" in text and "<- aspirin = Acetylsalicylic acid" in text
+    assert "Aspirin is acetylsalicylic acid." in text and "You asked about aspirin." in text
+
+
+def test_predict_tool_output_is_compact_with_uncertainty(index_home):
+    from agent.tools import predict_properties
+
+    out = predict_properties.invoke({"molecule": "caffeine", "properties": ["bbb", "mw"]})
+    assert out.startswith("Caffeine Cn1c(=O)c2c(ncn2C)n(C)c1=O:") and "mw=194.19" in out and "bbb=0." in out
+    assert "±" in out.split("bbb=")[1]
+    bad = predict_properties.invoke({"molecule": "caffeine", "properties": ["colour"]})
+    assert "unknown property colour" in bad and len(bad) < 300
