@@ -37,6 +37,26 @@ def openai_backend(model: str | None = None, base_url: str | None = None, **kwar
                       max_retries=2, **kwargs)
 
 
+class BackendUnavailableError(RuntimeError):
+    """The chat model's server cannot be reached."""
+
+
+def check_backend(model: Any) -> None:
+    """Fail early and in one line: load a local model now; ask an OpenAI-compatible server for its models."""
+    if hasattr(model, "lm"):
+        model.lm  # noqa: B018 - loads (or raises ModelNotAvailableError) before the first question
+        return
+    base_url = getattr(model, "openai_api_base", None)
+    if base_url:
+        import httpx
+
+        try:
+            httpx.get(base_url.rstrip("/") + "/models", timeout=10.0)
+        except httpx.HTTPError as exc:
+            raise BackendUnavailableError(f"cannot reach the OpenAI-compatible server at {base_url} ({exc}); "
+                                          "start it or pass --base-url") from None
+
+
 def make_chat_model(backend: str = "local", model: str | None = None, **kwargs: Any):
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}; use one of {', '.join(BACKENDS)}")

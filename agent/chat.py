@@ -23,6 +23,7 @@ def chat_turn(agent: Any, history: list[Any], question: str, out: TextIO, recurs
     started = time.perf_counter()
     messages: list[Any] = list(history) + [HumanMessage(question)]
     streamed = False
+    streamed_text = ""  # what was streamed since the last tool step: the answer, when it ends the turn
     for mode, chunk in agent.stream({"messages": messages}, {"recursion_limit": recursion_limit},
                                     stream_mode=["messages", "updates"]):
         if mode == "messages":
@@ -31,6 +32,7 @@ def chat_turn(agent: Any, history: list[Any], question: str, out: TextIO, recurs
                 out.write(token.content)
                 out.flush()
                 streamed = True
+                streamed_text += token.content
             continue
         for update in chunk.values():
             for m in (update or {}).get("messages", []) if isinstance(update, dict) else []:
@@ -39,14 +41,15 @@ def chat_turn(agent: Any, history: list[Any], question: str, out: TextIO, recurs
                     for c in m.tool_calls:
                         if c["name"] != "final_answer":
                             out.write(f"{chr(10) if streamed else ''}  -> {c['name']}({_short(c['args'])})\n")
-                            streamed = False
+                            streamed, streamed_text = False, ""
                 elif isinstance(m, ToolMessage) and m.name != "final_answer":
                     mark = "x" if m.status == "error" else "<-"
                     out.write(f"  {mark} {_short(m.content)}\n")
     answer = summarize_run(messages, started)
     if streamed:
         out.write("\n")
-    out.write(f"\n{answer.answer}\n")
+    if answer.answer.strip() != streamed_text.strip():  # not streamed, or the verifier changed it
+        out.write(f"\n{answer.answer}\n")
     for c in answer.citations:
         out.write(f"  [PMID:{c['pmid']}] {c['title']}  https://pubmed.ncbi.nlm.nih.gov/{c['pmid']}/\n")
     if answer.removed_citations:

@@ -324,15 +324,24 @@ def cmd_predictors_train(args: argparse.Namespace) -> int:
 
 
 # -- agent ----------------------------------------------------------------------------------
+def _chat_model(args: argparse.Namespace):
+    """The chat model for --backend/--model/--base-url, checked before any question runs: a local
+    model is loaded (a missing one is a usage error), a server must answer."""
+    from agent.backends import check_backend, make_chat_model
+
+    extra = {"base_url": args.base_url} if args.base_url else {}
+    model = make_chat_model(args.backend, args.model, **extra)
+    check_backend(model)
+    return model
+
+
 def cmd_ask(args: argparse.Namespace) -> int:
-    from agent.backends import make_chat_model
     from agent.loop import ask
 
     question = " ".join(args.question).strip()
     if not question:
         raise UsageError("ask needs a question")
-    extra = {"base_url": args.base_url} if args.base_url else {}
-    result = ask(question, make_chat_model(args.backend, args.model, **extra), max_model_calls=args.max_steps)
+    result = ask(question, _chat_model(args), max_model_calls=args.max_steps)
     if args.json:
         _print_json(result.to_dict())
         return EXIT_OK
@@ -344,12 +353,10 @@ def cmd_ask(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 def cmd_chat(args: argparse.Namespace) -> int:
-    from agent.backends import make_chat_model
     from agent.chat import chat_loop
     from agent.loop import build_agent
 
-    extra = {"base_url": args.base_url} if args.base_url else {}
-    agent = build_agent(make_chat_model(args.backend, args.model, **extra), max_model_calls=args.max_steps)
+    agent = build_agent(_chat_model(args), max_model_calls=args.max_steps)
     if sys.stdin.isatty():
         print("litmol chat: ask about targets, diseases and compounds; `exit` to leave.", file=sys.stderr)
         read = input

@@ -100,6 +100,7 @@ class LocalLM:
         self._compiler = None
         self._cache = None
         self._cached_ids: list[int] = []
+        self.trace: list[dict[str, Any]] | None = None  # set to a list to record every call (benchmarks)
         self.open_id = self.tokenizer.convert_tokens_to_ids(TOOL_CALL_OPEN)
         stops = {self.tokenizer.eos_token_id, self.tokenizer.convert_tokens_to_ids("<|im_end|>")}
         self.stop_ids = {s for s in stops if isinstance(s, int) and s >= 0}
@@ -151,8 +152,14 @@ class LocalLM:
         return out.logits[0, -1]
 
     def generate(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None,
-                 max_new_tokens: int = 512, force_tool: bool = False) -> Iterator[tuple[str, Any]]:
-        """Yield ("text", piece) while decoding, then ("done", stats) with the text or tool call."""
+                 max_new_tokens: int = 512, mode: str = "auto",
+                 call_tools: list[dict[str, Any]] | None = None) -> Iterator[tuple[str, Any]]:
+        """Yield ("text", piece) while decoding, then ("done", stats) with the text or tool call.
+
+        `tools` are rendered into the prompt (the same list every step keeps the KV prefix);
+        `mode`: "force" a call, "auto" (text, or a call when the model starts one) or "none" (text
+        only); a call is constrained to the schemas of `call_tools` (default: all of `tools`).
+        """
         import torch
 
         with self.lock:
@@ -167,11 +174,14 @@ class LocalLM:
             generated: list[int] = []
             held: list[int] = []  # text not yet streamed: it may still turn out to be a tool call
             matcher, call_ids = None, []
-            if force_tool and tools:
+            call_tools = call_tools or tools
+            if mode == "none" or not tools:
+                call_tools = None
+            if mode == "force" and call_tools:
                 for tok in self.tokenizer.encode(TOOL_CALL_OPEN + "\n"):
                     logits = self._step(tok)
                     generated.append(tok)
-                matcher = self._matcher(tools)
+                matcher = self._matcher(call_tools)
             while len(generated) < max_new_tokens:
                 if matcher is not None:
                     import xgrammar as xgr
@@ -183,6 +193,8 @@ class LocalLM:
                     token = int(torch.argmax(scores[0]))
                 else:
                     token = int(torch.argmax(logits))
+                    if token == self.open_id and not call_tools:  # no calls allowed: the next best token
+                        token = int(torch.topk(logits, 2).indices[1])
                 if matcher is None and token in self.stop_ids:
                     break
                 generated.append(token)
@@ -191,7 +203,7 @@ class LocalLM:
                     call_ids.append(token)
                     if matcher.is_terminated():
                         break
-                elif tools and (token == self.open_id or _starts_call(self.tokenizer.decode(generated))):
+                elif call_tools and (token == self.open_id or _starts_call(self.tokenizer.decode(generated))):
                     # the model means to call a tool (Qwen's <tool_call> token, or raw/fenced JSON as
                     # small models often write): restart this turn as a grammar-constrained call
                     self._cached_ids = self._cached_ids[:len(ids)]
@@ -200,12 +212,12 @@ class LocalLM:
                     for tok in self.tokenizer.encode(TOOL_CALL_OPEN + "\n"):
                         logits = self._step(tok)
                         generated.append(tok)
-                    matcher = self._matcher(tools)
+                    matcher = self._matcher(call_tools)
                     continue
                 else:
                     held.append(token)
                     text_so_far = self.tokenizer.decode(held)
-                    if not tools or not _may_start_call(text_so_far):
+                    if not call_tools or not _may_start_call(text_so_far):
                         yield "text", text_so_far
                         held = []
                 logits = self._step(token)
@@ -221,9 +233,12 @@ class LocalLM:
                 # keep the cache consistent with how the template will render this turn next time
                 self._cached_ids = self._cached_ids[:len(ids)]
                 self._truncate(len(ids))
-            yield "done", {"text": text.strip() if call else text, "call": call, "prompt_tokens": len(ids),
-                           "prefilled_tokens": prefilled, "completion_tokens": len(generated),
-                           "prefill_s": t1 - t0, "decode_s": t2 - t1}
+            stats = {"text": text.strip() if call else text, "call": call, "prompt_tokens": len(ids),
+                     "prefilled_tokens": prefilled, "completion_tokens": len(generated),
+                     "prefill_s": t1 - t0, "decode_s": t2 - t1}
+            if self.trace is not None:
+                self.trace.append(stats | {"ids": ids})
+            yield "done", stats
 
     def _matcher(self, tools: list[dict[str, Any]]):
         import xgrammar as xgr
@@ -246,6 +261,28 @@ def load_local_lm(model: str | None = None) -> LocalLM:
         return _LOADED[path]
 
 
+def _decoding_mode(messages: Sequence[BaseMessage], tools: list[dict[str, Any]] | None, tool_choice: Any,
+                   force_first: bool) -> tuple[str, list[dict[str, Any]] | None]:
+    """("force" | "auto" | "none", tools a call may use) for this turn; a named tool_choice keeps
+    every tool in the prompt (the KV prefix stays valid) but constrains the call to that tool."""
+    if not tools or tool_choice == "none":
+        return "none", None
+    if isinstance(tool_choice, dict):
+        name = (tool_choice.get("function") or {}).get("name") or tool_choice.get("name")
+        return "force", [t for t in tools if t["function"]["name"] == name] or tools
+    if isinstance(tool_choice, str) and tool_choice not in {"auto", "any", "required"}:
+        return "force", [t for t in tools if t["function"]["name"] == tool_choice] or tools
+    if tool_choice in {"any", "required"}:
+        return "force", tools
+    since_user = []
+    for m in reversed(messages):
+        if m.type == "human":
+            break
+        since_user.append(m)
+    first = not any(m.type == "tool" for m in since_user)
+    return ("force" if force_first and first else "auto"), tools
+
+
 class LocalChatModel(BaseChatModel):
     """Chat model over a local transformers LM (default: Qwen2.5-Coder-0.5B-Instruct, offline)."""
 
@@ -254,8 +291,9 @@ class LocalChatModel(BaseChatModel):
     model_name: str = Field(default="0.5b", description="Shipped model (0.5b, 1.5b), local folder or HF id.")
     max_new_tokens: int = Field(default=384, description="Decoding budget per model call.")
     force_tool_calls: bool = Field(
-        default=True, description="With tools bound, every turn is a grammar-constrained call; the agent adds a "
-        "final_answer tool. Small models otherwise answer from memory instead of searching.")
+        default=True, description="With tools bound, the first turn after the user's message is a grammar-"
+        "constrained call (the agent adds a final_answer tool for questions that need none); small models "
+        "otherwise answer from memory instead of searching. Later turns answer in text or call again.")
     _lm: LocalLM | None = PrivateAttr(default=None)
 
     @property
@@ -274,9 +312,9 @@ class LocalChatModel(BaseChatModel):
 
     def _run(self, messages: list[BaseMessage], tools: list[dict[str, Any]] | None, tool_choice: Any,
              run_manager: CallbackManagerForLLMRun | None) -> Iterator[ChatGenerationChunk]:
-        force = tool_choice in {"any", "required"} or isinstance(tool_choice, dict) or \
-            (self.force_tool_calls and bool(tools) and tool_choice != "none")
-        for kind, value in self.lm.generate(to_template_messages(messages), tools, self.max_new_tokens, force):
+        mode, call_tools = _decoding_mode(messages, tools, tool_choice, self.force_tool_calls)
+        for kind, value in self.lm.generate(to_template_messages(messages), tools, self.max_new_tokens, mode,
+                                            call_tools):
             if kind == "text":
                 chunk = ChatGenerationChunk(message=AIMessageChunk(content=value))
                 if run_manager:

@@ -68,7 +68,7 @@ def get_article(pmid: str) -> str:
     """Read one PubMed article (title, year, journal, abstract) by its PMID from a search result.
 
     Args:
-        pmid: The PubMed id, digits only, e.g. "399592".
+        pmid: The number after "PMID:" in a search result.
     """
     pmid = str(pmid).strip().removeprefix("PMID:").strip()
     try:
@@ -122,17 +122,33 @@ def predict_properties(molecule: str, properties: list[str] | None = None) -> st
     if not row["valid"]:
         return f"predict_properties: {row['error']}. Pass an approved-drug name or resolve it with resolve_molecule."
     props = row["properties"]
-    parts = []
-    for key, value in props.items():
-        if key.endswith(("_std", "_ad", "_in_domain", "_drugbank_pct")):
-            continue
-        text = f"{key}={value}"
-        if f"{key}_std" in props:
-            text += f"±{props[f'{key}_std']}" + ("" if props.get(f"{key}_in_domain", True) else " (outside training domain)")
-        parts.append(text)
+    parts = [_describe(key, value, props) for key, value in props.items()
+             if not key.endswith(("_std", "_ad", "_in_domain", "_drugbank_pct"))]
     alerts = ", ".join(f"{a['catalog']}:{a['name']}" for a in row["alerts"][:5]) or "none"
     named = f"{row['name']} " if row.get("name") else ""
-    return f"{named}{row['smiles']}: " + "; ".join(parts) + f"; alerts: {alerts}"
+    return f"{named}(SMILES {row['smiles']}): " + "; ".join(parts) + f"; structural alerts: {alerts}"
+
+
+# plain words for the default properties: a small model repeats what it reads
+LABELS = {"mw": "molecular weight {} g/mol", "clogp": "cLogP {}", "tpsa": "TPSA {} Å²", "hbd": "H-bond donors {}",
+          "hba": "H-bond acceptors {}", "qed": "QED drug-likeness {}", "logs": "water solubility logS {} log(mol/L)",
+          "logd": "logD7.4 {}"}
+
+
+def _describe(key: str, value: Any, props: dict[str, Any]) -> str:
+    number = f"{value:.2f}" if isinstance(value, float) else str(value)
+    if f"{key}_std" in props:
+        number += f" ± {props[f'{key}_std']:.2f}"
+    if key == "lipinski_pass":
+        text = "passes Lipinski's rule of five" if value else "fails Lipinski's rule of five"
+    elif key == "bbb":
+        verdict = "likely crosses" if value >= 0.5 else "unlikely to cross"
+        text = f"blood-brain barrier: {verdict} (probability {number})"
+    else:
+        text = LABELS.get(key, key + " {}").format(number)
+    if props.get(f"{key}_in_domain") is False:
+        text += " (outside the model's training domain: less reliable)"
+    return text
 
 
 @tool(parse_docstring=True, return_direct=True)

@@ -18,7 +18,7 @@ from pathlib import Path
 logger = logging.getLogger(__name__)
 
 
-class ModelNotAvailableError(RuntimeError):
+class ModelNotAvailableError(LookupError):
     """The requested LLM is neither shipped, cached, nor a readable local folder."""
 
 
@@ -106,6 +106,9 @@ def resolve_model_path(model: str | None = None, progress: bool = True) -> str:
         return str(folder)
     if Path(name).expanduser().is_dir():
         return str(Path(name).expanduser())
+    if name.startswith(("/", ".", "~")) or "\\" in name:
+        raise ModelNotAvailableError(f"no model folder at {name}: give a folder with config.json and weights, "
+                                     f"or one of {', '.join(SHIPPED)}")
     if "/" in name:
         return name
     raise ModelNotAvailableError(f"unknown model {name!r}: use {', '.join(SHIPPED)}, a local folder or an HF id")

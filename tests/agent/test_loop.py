@@ -3,6 +3,8 @@ tool routing, error recovery, step limit, repeated calls, SMILES guard, citation
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
@@ -32,9 +34,13 @@ def index_home(built_home, monkeypatch):
 
 
 def run(script: list[AIMessage], question: str = "q", **kw):
+    return run_model(ScriptedModel(messages=iter(script)), question, **kw)
+
+
+def run_model(model, question: str, **kw):
     from agent.loop import ask
 
-    return ask(question, ScriptedModel(messages=iter(script)), **kw)
+    return ask(question, model, **kw)
 
 
 def test_citation_verifier_keeps_retrieved_and_flags_the_rest():
@@ -93,31 +99,35 @@ def test_step_limit_ends_the_run(index_home):
 
 
 class ForcedScriptedModel(ScriptedModel):
-    """Like the local model: every turn is a tool call, and the agent adds final_answer."""
+    """Like the local model: a tool call is forced on the first turn, and the agent adds final_answer."""
 
     force_tool_calls: bool = True
 
 
-def test_final_answer_tool_ends_the_run_and_is_forced_after_a_repeat(index_home):
-    from agent.loop import build_agent, summarize_run
+def test_final_answer_tool_ends_the_run(index_home):
+    script = [call("final_answer", 0, answer="ADMET: absorption, distribution, metabolism, excretion, toxicity "
+                                             "[PMID:12345678].")]
+    answer = run_model(ForcedScriptedModel(messages=iter(script)), "What does ADMET stand for?")
+    assert answer.answer.startswith("ADMET: absorption") and answer.removed_citations == ["12345678"]
+    assert answer.tool_calls == []
 
+
+def test_text_answer_is_forced_after_a_repeated_call(index_home):
     script = [call("resolve_molecule", 0, name="aspirin"), call("resolve_molecule", 1, name="aspirin"),
-              call("final_answer", 2, answer="Aspirin is acetylsalicylic acid [PMID:12345678].")]
+              AIMessage("Aspirin is acetylsalicylic acid.")]
     model = ForcedScriptedModel(messages=iter(script))
-    seen_tools = []
+    choices = []
     original = model.bind_tools
 
     def spy(tools, **kw):
-        seen_tools.append([getattr(t, "name", None) for t in tools])
+        choices.append((sorted(getattr(t, "name", "") for t in tools), kw.get("tool_choice")))
         return original(tools, **kw)
 
     object.__setattr__(model, "bind_tools", spy)
-    import time
-
-    state = build_agent(model).invoke({"messages": [("user", "What is aspirin?")]})
-    answer = summarize_run(state["messages"], time.perf_counter())
-    assert answer.answer.startswith("Aspirin is acetylsalicylic acid") and answer.removed_citations == ["12345678"]
-    assert "final_answer" in seen_tools[0] and seen_tools[-1] == ["final_answer"]  # forced after the repeat
+    answer = run_model(model, "What is aspirin?")
+    assert answer.answer == "Aspirin is acetylsalicylic acid."
+    assert "final_answer" in choices[0][0] and choices[0][1] is None
+    assert choices[-1] == (choices[0][0], "none")  # same tools in the prompt, but text only
     assert [t["name"] for t in answer.tool_calls] == ["resolve_molecule", "resolve_molecule"]
 
 
@@ -171,11 +181,51 @@ def test_chat_turns_show_the_tool_trace_and_keep_history(index_home):
     assert "Aspirin is acetylsalicylic acid." in text and "You asked about aspirin." in text
 
 
+class StreamingScriptedModel(ScriptedModel):
+    """Streams text answers word by word and tool calls as one chunk, as the local model does."""
+
+    def _stream(self, messages, stop=None, run_manager=None, **kwargs):
+        from langchain_core.messages import AIMessageChunk
+        from langchain_core.outputs import ChatGenerationChunk
+
+        message = next(self.messages)
+        if message.tool_calls:
+            c = message.tool_calls[0]
+            yield ChatGenerationChunk(message=AIMessageChunk(content="", tool_call_chunks=[
+                {"name": c["name"], "args": json.dumps(c["args"]), "id": c["id"], "index": 0}]))
+            return
+        for word in message.content.split(" "):
+            chunk = ChatGenerationChunk(message=AIMessageChunk(content=word + " "))
+            if run_manager:
+                run_manager.on_llm_new_token(chunk.text, chunk=chunk)
+            yield chunk
+
+
+def test_chat_streams_the_answer_once_and_repairs_it_visibly(index_home):
+    import io
+
+    from agent.chat import chat_turn
+    from agent.loop import build_agent
+
+    clean = [call("resolve_molecule", 0, name="aspirin"), AIMessage("Aspirin is acetylsalicylic acid.")]
+    out = io.StringIO()
+    chat_turn(build_agent(StreamingScriptedModel(messages=iter(clean))), [], "what is aspirin?", out)
+    assert out.getvalue().count("Aspirin is acetylsalicylic acid.") == 1  # streamed, not printed again
+    fabricated = [AIMessage("Aspirin prevents strokes [PMID:12345678].")]
+    out = io.StringIO()
+    chat_turn(build_agent(StreamingScriptedModel(messages=iter(fabricated))), [], "aspirin?", out)
+    text = out.getvalue()
+    assert "Aspirin prevents strokes [PMID:12345678]." in text  # as streamed
+    assert f"Aspirin prevents strokes {FLAG}." in text and "removed citations not retrieved" in text
+
+
 def test_predict_tool_output_is_compact_with_uncertainty(index_home):
     from agent.tools import predict_properties
 
     out = predict_properties.invoke({"molecule": "caffeine", "properties": ["bbb", "mw"]})
-    assert out.startswith("Caffeine Cn1c(=O)c2c(ncn2C)n(C)c1=O:") and "mw=194.19" in out and "bbb=0." in out
-    assert "±" in out.split("bbb=")[1]
+    assert out.startswith("Caffeine (SMILES Cn1c(=O)c2c(ncn2C)n(C)c1=O):") and "molecular weight 194.19 g/mol" in out
+    verdict = out.split("blood-brain barrier: ")[1]
+    assert verdict.startswith(("likely crosses (probability 0.", "unlikely to cross (probability 0.")) and "±" in verdict
+    assert len(out) < 300
     bad = predict_properties.invoke({"molecule": "caffeine", "properties": ["colour"]})
     assert "unknown property colour" in bad and len(bad) < 300
