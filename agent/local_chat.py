@@ -68,6 +68,18 @@ def _may_start_call(text: str) -> bool:
     return not t or any(p.startswith(t) for p in ("{", "```", TOOL_CALL_OPEN))
 
 
+REPEAT_WINDOW = 16
+
+
+def _repeating(tokens: list[int]) -> bool:
+    """The last REPEAT_WINDOW tokens already occurred earlier in this output."""
+    n = REPEAT_WINDOW
+    if len(tokens) < 2 * n:
+        return False
+    tail = tokens[-n:]
+    return any(tokens[i:i + n] == tail for i in range(len(tokens) - 2 * n + 1))
+
+
 def tool_call_schema(tools: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """JSON schema of one call to any of the (OpenAI-format) tools."""
     options = []
@@ -100,6 +112,7 @@ class LocalLM:
         self._compiler = None
         self._cache = None
         self._cached_ids: list[int] = []
+        self._call_start = None
         self.trace: list[dict[str, Any]] | None = None  # set to a list to record every call (benchmarks)
         self.open_id = self.tokenizer.convert_tokens_to_ids(TOOL_CALL_OPEN)
         stops = {self.tokenizer.eos_token_id, self.tokenizer.convert_tokens_to_ids("<|im_end|>")}
@@ -191,6 +204,9 @@ class LocalLM:
                     scores = logits.unsqueeze(0).float().clone()
                     xgr.apply_token_bitmask_inplace(scores, mask)
                     token = int(torch.argmax(scores[0]))
+                elif not call_tools and not generated:
+                    # text only: the answer may not open like a tool call (small models echo the call)
+                    token = int(torch.argmax(logits.float().index_fill(0, self.call_start_ids(), float("-inf"))))
                 else:
                     token = int(torch.argmax(logits))
                     if token == self.open_id and not call_tools:  # no calls allowed: the next best token
@@ -214,6 +230,10 @@ class LocalLM:
                         generated.append(tok)
                     matcher = self._matcher(call_tools)
                     continue
+                elif _repeating(generated):  # greedy decoding of a small model can loop: stop there
+                    generated = generated[:-REPEAT_WINDOW]
+                    held = held[:-REPEAT_WINDOW] if len(held) >= REPEAT_WINDOW else []
+                    break
                 else:
                     held.append(token)
                     text_so_far = self.tokenizer.decode(held)
@@ -240,6 +260,17 @@ class LocalLM:
                 self.trace.append(stats | {"ids": ids})
             yield "done", stats
 
+    def call_start_ids(self):
+        """Ids of tokens that would open a tool call or echo a tool tag in text: "<", "{", a fence."""
+        if self._call_start is None:
+            import torch
+
+            vocab = self.tokenizer.get_vocab()
+            ids = [i for tok, i in vocab.items() if i < self.model.config.vocab_size and
+                   self.tokenizer.convert_tokens_to_string([tok]).lstrip().startswith(("{", "`", "<"))]
+            self._call_start = torch.tensor(sorted(set(ids) | {self.open_id}), dtype=torch.long)
+        return self._call_start
+
     def _matcher(self, tools: list[dict[str, Any]]):
         import xgrammar as xgr
 
@@ -262,7 +293,7 @@ def load_local_lm(model: str | None = None) -> LocalLM:
 
 
 def _decoding_mode(messages: Sequence[BaseMessage], tools: list[dict[str, Any]] | None, tool_choice: Any,
-                   force_first: bool) -> tuple[str, list[dict[str, Any]] | None]:
+                   force_first: bool, tool_rounds: int = 1) -> tuple[str, list[dict[str, Any]] | None]:
     """("force" | "auto" | "none", tools a call may use) for this turn; a named tool_choice keeps
     every tool in the prompt (the KV prefix stays valid) but constrains the call to that tool."""
     if not tools or tool_choice == "none":
@@ -279,8 +310,22 @@ def _decoding_mode(messages: Sequence[BaseMessage], tools: list[dict[str, Any]] 
         if m.type == "human":
             break
         since_user.append(m)
-    first = not any(m.type == "tool" for m in since_user)
-    return ("force" if force_first and first else "auto"), tools
+    results = {m.tool_call_id: m for m in since_user if isinstance(m, ToolMessage)}
+    if not results:
+        return ("force" if force_first else "auto"), tools
+    # after a result: answer in text, or call a tool of the other family (literature / molecule).
+    # Small models otherwise keep calling tools instead of answering; final_answer is for turn one.
+    used = {FAMILY.get(c["name"], c["name"]) for m in since_user for c in getattr(m, "tool_calls", None) or []
+            if c.get("id") in results}
+    left = [t for t in tools if FAMILY.get(t["function"]["name"], t["function"]["name"]) not in used
+            and t["function"]["name"] != "final_answer"]
+    return ("auto", left) if left and len(used) < tool_rounds else ("none", None)
+
+
+FAMILY = {"search_literature": "literature", "get_article": "literature", "resolve_molecule": "molecule",
+          "predict_properties": "molecule"}
+ANSWER_NUDGE = ("Now answer my question from the tool results above, in two to four plain sentences with the "
+                "values or findings; cite passages as [PMID:number]; no tool calls. My question: {question}")
 
 
 class LocalChatModel(BaseChatModel):
@@ -294,6 +339,9 @@ class LocalChatModel(BaseChatModel):
         default=True, description="With tools bound, the first turn after the user's message is a grammar-"
         "constrained call (the agent adds a final_answer tool for questions that need none); small models "
         "otherwise answer from memory instead of searching. Later turns answer in text or call again.")
+    tool_rounds: int = Field(
+        default=1, ge=1, le=2, description="Tool families (literature, molecule) one answer may use. The 0.5B "
+        "model, offered a second, always takes it and then summarizes the wrong result: 1 by default.")
     _lm: LocalLM | None = PrivateAttr(default=None)
 
     @property
@@ -312,9 +360,14 @@ class LocalChatModel(BaseChatModel):
 
     def _run(self, messages: list[BaseMessage], tools: list[dict[str, Any]] | None, tool_choice: Any,
              run_manager: CallbackManagerForLLMRun | None) -> Iterator[ChatGenerationChunk]:
-        mode, call_tools = _decoding_mode(messages, tools, tool_choice, self.force_tool_calls)
-        for kind, value in self.lm.generate(to_template_messages(messages), tools, self.max_new_tokens, mode,
-                                            call_tools):
+        mode, call_tools = _decoding_mode(messages, tools, tool_choice, self.force_tool_calls, self.tool_rounds)
+        rendered = to_template_messages(messages)
+        if mode == "none" and tools and any(m.type == "tool" for m in messages):
+            # text only after tool results: restate the task as the user's turn (appended, so the
+            # KV prefix holds); small models otherwise echo tool calls instead of answering
+            question = next((m.content for m in reversed(messages) if m.type == "human"), "")
+            rendered.append({"role": "user", "content": ANSWER_NUDGE.format(question=question)})
+        for kind, value in self.lm.generate(rendered, tools, self.max_new_tokens, mode, call_tools):
             if kind == "text":
                 chunk = ChatGenerationChunk(message=AIMessageChunk(content=value))
                 if run_manager:

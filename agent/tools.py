@@ -10,9 +10,10 @@ from __future__ import annotations
 import functools
 import logging
 import re
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from langchain_core.tools import tool
+from pydantic import Field
 
 logger = logging.getLogger(__name__)
 
@@ -21,6 +22,10 @@ ARTICLE_CHARS = 1500
 # a tool's own PMID label starts a line; passage text has its whitespace collapsed, so a "[PMID:n]"
 # written inside an abstract (an injection attempt) can never make n citable
 PMID_RE = re.compile(r"^\[PMID:(\d{1,9})\]", re.MULTILINE)
+# what the model may ask for (the grammar allows only these names); the CLI and API know more
+PropertyName = Literal["mw", "clogp", "tpsa", "hbd", "hba", "qed", "lipinski_pass", "logs", "logd", "bbb", "hERG",
+                       "AMES", "DILI", "ClinTox", "Caco2_Wang", "HIA_Hou", "CYP3A4_Veith", "CYP2D6_Veith",
+                       "PPBR_AZ", "Half_Life_Obach", "LD50_Zhu"]
 PREDICT_DEFAULT = ("mw", "clogp", "tpsa", "hbd", "hba", "qed", "lipinski_pass", "logs", "logd", "bbb")
 
 
@@ -98,12 +103,13 @@ def resolve_molecule(name: str) -> str:
 
 
 @tool(parse_docstring=True)
-def predict_properties(molecule: str, properties: list[str] | None = None) -> str:
+def predict_properties(molecule: str,
+                       properties: Annotated[list[PropertyName], Field(max_length=4)] = []) -> str:  # noqa: B006
     """Predict properties of a molecule: descriptors, solubility (logs), logD (logd), blood-brain barrier (bbb), alerts.
 
     Args:
         molecule: An approved-drug name (preferred) or a SMILES the user gave or resolve_molecule returned.
-        properties: Names to return, e.g. ["bbb", "hERG"]; default: mw, clogp, tpsa, hbd, hba, qed, lipinski_pass, logs, logd, bbb.
+        properties: Up to 4 names, e.g. ["bbb", "hERG"]; leave empty for mw, clogp, tpsa, hbd, hba, qed, lipinski_pass, logs, logd, bbb.
     """
     from predictors.api import known_properties, predict
     from predictors.registry import list_predictors

@@ -75,6 +75,7 @@ def main() -> int:
     parser.add_argument("--per-kind", type=int, help="only the first N questions of each kind")
     parser.add_argument("--ids", help="comma-separated id prefixes to run (e.g. lit-0,prop-01)")
     parser.add_argument("--overhead", type=int, default=8, help="questions replayed on the bare model (0: none)")
+    parser.add_argument("--tool-rounds", type=int, default=1, help="tool families per answer (1 or 2; default 1)")
     parser.add_argument("--out", help="result name under bench/results (default agent_eval_<model>)")
     args = parser.parse_args()
 
@@ -91,7 +92,7 @@ def main() -> int:
     path = resolve_model_path(args.model)
     resolve_s = time.perf_counter() - t
     lm = LocalLM(path)
-    chat = LocalChatModel(model_name=args.model)
+    chat = LocalChatModel(model_name=args.model, tool_rounds=args.tool_rounds)
     chat._lm = lm
     lm.trace = []
     rows = []
@@ -157,7 +158,7 @@ def main() -> int:
     print()
     print(table([{"metric": k, "value": v} for k, v in summary.items()], ["metric", "value"]))
     out = save(args.out or f"agent_eval_{args.model.replace('/', '_')}",
-               {"model": args.model, "set": Path(args.set).name, "summary": summary, "by_kind": by_kind,
+               {"model": args.model, "tool_rounds": args.tool_rounds, "set": Path(args.set).name, "summary": summary, "by_kind": by_kind,
                 "questions": rows})
     print(f"\nsaved {out}")
     return 0

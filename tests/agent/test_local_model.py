@@ -46,3 +46,30 @@ def test_kv_cache_is_reused_across_calls(chat_model):
     reply = bound.invoke([SystemMessage(SYSTEM_PROMPT), HumanMessage(PROMPTS[1])])
     meta = reply.response_metadata
     assert meta["prefilled_tokens"] < meta["prompt_tokens"] / 4  # the system prompt + tools were cached
+
+
+def test_after_a_tool_result_the_answer_streams_as_text(chat_model):
+    from langchain_core.messages import AIMessage, ToolMessage
+
+    from agent.loop import SYSTEM_PROMPT
+    from agent.tools import ANSWER_TOOL, TOOLS
+
+    call = {"name": "predict_properties", "args": {"molecule": "caffeine"}, "id": "c1", "type": "tool_call"}
+    messages = [SystemMessage(SYSTEM_PROMPT), HumanMessage("Does caffeine cross the blood-brain barrier?"),
+                AIMessage("", tool_calls=[call]),
+                ToolMessage("Caffeine (SMILES Cn1c(=O)c2c(ncn2C)n(C)c1=O): blood-brain barrier: likely crosses "
+                            "(probability 0.98 ± 0.01)", tool_call_id="c1", name="predict_properties")]
+    chunks = list(chat_model.bind_tools([*TOOLS, ANSWER_TOOL]).stream(messages))
+    text = "".join(c.content for c in chunks if isinstance(c.content, str))
+    assert not any(c.tool_call_chunks for c in chunks)  # one tool round by default: it answers
+    assert len([c for c in chunks if c.content]) > 3 and text.strip()  # streamed in pieces
+    assert not text.lstrip().startswith(("{", "<", "`"))
+
+
+def test_named_tool_choice_constrains_the_call(chat_model):
+    from agent.loop import SYSTEM_PROMPT
+    from agent.tools import TOOLS
+
+    bound = chat_model.bind_tools(TOOLS, tool_choice={"type": "function", "function": {"name": "resolve_molecule"}})
+    reply = bound.invoke([SystemMessage(SYSTEM_PROMPT), HumanMessage("Find studies on aspirin and stroke.")])
+    assert [c["name"] for c in reply.tool_calls] == ["resolve_molecule"]
