@@ -43,7 +43,9 @@ class BackendUnavailableError(RuntimeError):
 
 def check_backend(model: Any) -> None:
     """Fail early and in one line: load a local model now; ask an OpenAI-compatible server for its models."""
-    if hasattr(model, "lm"):
+    from .local_chat import LocalChatModel
+
+    if isinstance(model, LocalChatModel):
         model.lm  # noqa: B018 - loads (or raises ModelNotAvailableError) before the first question
         return
     base_url = getattr(model, "openai_api_base", None)

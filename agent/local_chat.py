@@ -155,6 +155,14 @@ class LocalLM:
         extra = self._cache.get_seq_length() - keep
         if extra > 0:
             self._cache.crop(-extra)
+        del self._cached_ids[keep:]
+
+    def _open_call(self, tools: list[dict[str, Any]]):
+        """Feed Qwen's `<tool_call>` opening; returns (logits, its tokens, a grammar matcher for `tools`)."""
+        opening = self.tokenizer.encode(TOOL_CALL_OPEN + "\n")
+        for tok in opening:
+            logits = self._step(tok)
+        return logits, list(opening), self._matcher(tools)
 
     def _step(self, token: int):
         import torch
@@ -191,10 +199,7 @@ class LocalLM:
             if mode == "none" or not tools:
                 call_tools = None
             if mode == "force" and call_tools:
-                for tok in self.tokenizer.encode(TOOL_CALL_OPEN + "\n"):
-                    logits = self._step(tok)
-                    generated.append(tok)
-                matcher = self._matcher(call_tools)
+                logits, generated, matcher = self._open_call(call_tools)
             while len(generated) < max_new_tokens:
                 if matcher is not None:
                     import xgrammar as xgr
@@ -222,13 +227,8 @@ class LocalLM:
                 elif call_tools and (token == self.open_id or _starts_call(self.tokenizer.decode(generated))):
                     # the model means to call a tool (Qwen's <tool_call> token, or raw/fenced JSON as
                     # small models often write): restart this turn as a grammar-constrained call
-                    self._cached_ids = self._cached_ids[:len(ids)]
                     self._truncate(len(ids))
-                    generated = []
-                    for tok in self.tokenizer.encode(TOOL_CALL_OPEN + "\n"):
-                        logits = self._step(tok)
-                        generated.append(tok)
-                    matcher = self._matcher(call_tools)
+                    logits, generated, matcher = self._open_call(call_tools)
                     continue
                 elif _repeating(generated):  # greedy decoding of a small model can loop: stop there
                     generated = generated[:-REPEAT_WINDOW]
@@ -251,7 +251,6 @@ class LocalLM:
                 call = json.loads(self.tokenizer.decode(call_ids, skip_special_tokens=True))
                 text = text.split(TOOL_CALL_OPEN)[0].strip() if TOOL_CALL_OPEN in text else ""
                 # keep the cache consistent with how the template will render this turn next time
-                self._cached_ids = self._cached_ids[:len(ids)]
                 self._truncate(len(ids))
             stats = {"text": text.strip() if call else text, "call": call, "prompt_tokens": len(ids),
                      "prefilled_tokens": prefilled, "completion_tokens": len(generated),

@@ -81,7 +81,7 @@ def main() -> int:
 
     from tqdm import tqdm
 
-    from agent.local_chat import LocalChatModel, LocalLM
+    from agent.local_chat import LocalChatModel, load_local_lm
     from agent.loop import ask
     from agent.scoring import score_run
     from agent.weights import resolve_model_path
@@ -91,16 +91,15 @@ def main() -> int:
     t = time.perf_counter()
     path = resolve_model_path(args.model)
     resolve_s = time.perf_counter() - t
-    lm = LocalLM(path)
-    chat = LocalChatModel(model_name=args.model, tool_rounds=args.tool_rounds)
-    chat._lm = lm
+    lm = load_local_lm(path)  # the same instance the chat model below uses
+    chat = LocalChatModel(model_name=path, tool_rounds=args.tool_rounds)
     lm.trace = []
     rows = []
     for q in tqdm(questions, desc=f"agent {args.model}", unit="question"):
-        lm.trace.clear()
+        lm.trace = []
         result = ask(q["question"], chat)
         scores = score_run(q, result.messages, result.answer, [c["pmid"] for c in result.citations])
-        steps = [dict(s) for s in lm.trace]
+        steps = lm.trace
         rows.append({"id": q["id"], "kind": q["kind"], "question": q["question"], "answer": result.answer,
                      "citations": [c["pmid"] for c in result.citations], "removed": result.removed_citations,
                      "tool_calls": result.tool_calls, "scores": scores, "latency_s": result.latency_s,
