@@ -22,6 +22,7 @@ from langchain.agents.middleware import AgentMiddleware, ModelCallLimitMiddlewar
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 
 from .citations import verify_citations
+from .evidence import ground
 from .tools import ANSWER_TOOL, TOOLS, retrieved_pmids
 
 logger = logging.getLogger(__name__)
@@ -109,7 +110,25 @@ class FinishGuard(AgentMiddleware):
         repeated = bool(errors) and "already called" in str(errors[-1].content)
         if steps >= self.max_model_calls - 1 or repeated or len(errors) >= 3:
             request = request.override(tool_choice="none")
+        elif _only_failed_lookups(request.messages):
+            # the question named no drug the tools know ("What does ADMET stand for?" sent to
+            # resolve_molecule): answer it directly, without the failed lookups in view (a small model
+            # otherwise repeats the tool's error as its answer); summarize_run labels such answers
+            request = request.override(messages=_without_tool_turns(request.messages), tool_choice="none")
         return handler(request)
+
+
+LOOKUP_FAILED = ("resolve_molecule: no approved drug named", "predict_properties: cannot parse",
+                 "predict_properties: unknown property")
+
+
+def _only_failed_lookups(messages: list[Any]) -> bool:
+    results = [m for m in messages if isinstance(m, ToolMessage)]
+    return bool(results) and all(str(m.content).startswith(LOOKUP_FAILED) for m in results)
+
+
+def _without_tool_turns(messages: list[Any]) -> list[Any]:
+    return [m for m in messages if not isinstance(m, ToolMessage) and not (isinstance(m, AIMessage) and m.tool_calls)]
 
 
 def _previous_calls(messages: list[Any], current_id: str | None) -> list[tuple[str, str]]:
@@ -164,6 +183,11 @@ def summarize_run(messages: list[Any], started: float) -> AgentAnswer:
     text = final.content if final is not None and isinstance(final.content, str) else ""
     if not text or text.startswith("Model call limits exceeded"):  # ModelCallLimitMiddleware's own ending
         text = "I could not finish within the step limit; the evidence gathered so far is insufficient to answer."
+    question = next((m.content for m in messages if isinstance(m, HumanMessage)), "")
+    text = ground(text, str(question), messages)
+    if _only_failed_lookups(messages):
+        failed = "; ".join(str(m.content).split(".")[0] for m in messages if isinstance(m, ToolMessage))
+        text += f"\n\n(Not from a tool or article: {failed}.)"
     verified = verify_citations(text, retrieved_pmids(messages))
     results = {m.tool_call_id: m for m in messages if isinstance(m, ToolMessage)}
     calls = []
@@ -178,7 +202,8 @@ def summarize_run(messages: list[Any], started: float) -> AgentAnswer:
                 if c["name"] == ANSWER_TOOL.name:
                     continue
                 res = results.get(c.get("id"))
-                ok = res is not None and res.status != "error" and " failed: " not in str(res.content)[:200]
+                ok = res is not None and res.status != "error" and " failed: " not in str(res.content)[:200] \
+                    and not str(res.content).startswith(LOOKUP_FAILED)
                 calls.append({"name": c["name"], "args": c.get("args", {}), "ok": ok})
     titles = _titles(verified.citations)
     total = time.perf_counter() - started
