@@ -23,16 +23,6 @@ def call(tool: str, i: int = 0, **args) -> AIMessage:
     return AIMessage("", tool_calls=[{"name": tool, "args": args, "id": f"c{i}", "type": "tool_call"}])
 
 
-@pytest.fixture()
-def index_home(built_home, monkeypatch):
-    from agent import tools
-
-    monkeypatch.setenv("LITMOL_HOME", str(built_home))
-    tools._index.cache_clear()
-    yield built_home
-    tools._index.cache_clear()
-
-
 def run(script: list[AIMessage], question: str = "q", **kw):
     return run_model(ScriptedModel(messages=iter(script)), question, **kw)
 
