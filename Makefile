@@ -30,8 +30,9 @@ index: $(STAMP)
 		nohup $(LITMOL) index build --stage dense > $${LITMOL_HOME:-$$HOME/.litmol}/logs/index-build.log 2>&1 & \
 	fi
 
+# builds what is missing (index; the local model is dequantized once on first start), then the app
 run: index
-	$(LITMOL) search
+	$(LITMOL) ui
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

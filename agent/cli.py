@@ -370,6 +370,40 @@ def cmd_chat(args: argparse.Namespace) -> int:
     chat_loop(agent, read, sys.stdout)
     return EXIT_OK
 
+def _auth(value: str) -> tuple[str, str]:
+    user, sep, password = value.partition(":")
+    if not sep or not user or not password:
+        raise argparse.ArgumentTypeError("expected USER:PASS")
+    return user, password
+
+
+def _flag(value: str) -> bool:
+    if value.lower() in {"true", "yes", "1", "on"}:
+        return True
+    if value.lower() in {"false", "no", "0", "off"}:
+        return False
+    raise argparse.ArgumentTypeError("expected true or false")
+
+
+def cmd_ui(args: argparse.Namespace) -> int:
+    from agent.backends import check_backend, make_chat_model
+    from retrieval import open_index
+
+    index = open_index(_settings(args), verify=False)  # fails here, in one line, when nothing is built
+    if index.notice:
+        print(f"note: {index.notice}", file=sys.stderr)
+    if args.preload:  # the model loads (or is dequantized once) now, not on the first question
+        print(f"loading the local {args.model} model ...", file=sys.stderr)
+        check_backend(make_chat_model("local", args.model))
+    if args.host not in {"127.0.0.1", "localhost", "::1"} and not args.auth:
+        print("warning: serving beyond this machine without --auth USER:PASS", file=sys.stderr)
+    from ui.app import launch
+
+    print(f"litmol UI on http://{args.host}:{args.port} (Ctrl-C stops it)", file=sys.stderr)
+    launch(host=args.host, port=args.port, share=args.share, auth=args.auth, default_model=args.model)
+    return EXIT_OK
+
+
 # -- serve ----------------------------------------------------------------------------------
 def cmd_serve_predictors(args: argparse.Namespace) -> int:
     from pydantic import ValidationError
@@ -560,6 +594,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--base-url", help="OpenAI-compatible endpoint (default $LITMOL_OPENAI_BASE_URL)")
     p.add_argument("--max-steps", type=_positive, default=6, help="model calls per question at most (default 6)")
     p.set_defaults(func=cmd_chat)
+
+    p = sub.add_parser("ui", parents=[common], help="the web app: chat, molecules, literature (Gradio)",
+                       description="Open the litmol app in a browser: chat with the agent (tool steps, cited "
+                       "passages, structures, predictions), predict properties for molecule lists (paste or "
+                       "CSV/SDF upload, plot, CSV download), and search the literature index.",
+                       epilog="examples:\n  litmol ui                      # http://127.0.0.1:7860\n"
+                       "  litmol ui --model 1.5b\n  litmol ui --host 0.0.0.0 --auth alice:s3cret",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--host", default="127.0.0.1", help="interface (default 127.0.0.1; 0.0.0.0 for every interface)")
+    p.add_argument("--port", type=_positive, default=7860, help="TCP port (default 7860)")
+    p.add_argument("--share", type=_flag, default=False, metavar="true|false",
+                   help="a public Gradio share link (default false; needs internet)")
+    p.add_argument("--auth", type=_auth, metavar="USER:PASS", help="require this login")
+    p.add_argument("--model", default="0.5b", help="default local model: 0.5b (default), 1.5b, a folder or HF id")
+    p.add_argument("--no-preload", dest="preload", action="store_false",
+                   help="load the model on the first question instead of at start")
+    p.set_defaults(func=cmd_ui)
 
     serve = sub.add_parser("serve", help="run a service over HTTP (predictors: LitServe, batched, GPU if present)")
     ssub = serve.add_subparsers(dest="service", metavar="SERVICE", required=True)

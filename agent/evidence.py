@@ -25,7 +25,7 @@ its our your his her she him them about after before during between both each fe
 only own same very just any all does did doing done is be being an as at by of on or to in it no nor so too
 study studies patients patient results result effect effects use used using case cases group groups compared
 found showed shows show reported report reports trial trials evidence treatment treated literature papers paper
-abstract abstracts article articles question answer yes well one two three""".split())  # noqa: SIM905
+abstract abstracts article articles question answer yes well one two three known know see tell""".split())  # noqa: SIM905
 SUPPORT_MIN_WORDS = 3  # content words a sentence must share with a passage to be attributed to it
 SUPPORT_MIN_SHARE = 0.4  # ... and the share of the sentence's content words they make up
 EVIDENCE_LINES = 2
@@ -65,10 +65,13 @@ def content_words(text: str) -> set[str]:
 
 
 def _stem(word: str) -> str:
-    for suffix in ("ing", "ed", "es", "s"):
+    """Cut a common suffix, then keep at most seven letters (prefix stemming: "isolation" and
+    "isolated" -> "isolat", "trypanosome" and "trypanosomatids" -> "trypano")."""
+    for suffix in ("ation", "ion", "ing", "ed", "es", "s"):
         if word.endswith(suffix) and len(word) - len(suffix) >= 4:
-            return word[: -len(suffix)]
-    return word
+            word = word[: -len(suffix)]
+            break
+    return word[:7]
 
 
 def _sentences(text: str) -> list[str]:
@@ -80,12 +83,13 @@ def attribute(answer: str, passages: list[Passage]) -> str:
     if not passages or not answer.strip():
         return answer
     bags = [(p.pmid, content_words(p.text)) for p in passages]
+    retrieved = {p.pmid for p in passages}
     lines = []
     for line in answer.split("\n"):
         parts = []
         for sentence in _sentences(line) or [line]:
             words = content_words(CITED.sub(" ", sentence))
-            if CITED.search(sentence) or len(words) < SUPPORT_MIN_WORDS:
+            if _cites_any(sentence, retrieved) or len(words) < SUPPORT_MIN_WORDS:
                 parts.append(sentence)
                 continue
             pmid, shared = max(((pmid, len(words & bag)) for pmid, bag in bags), key=lambda t: t[1])
@@ -120,6 +124,11 @@ def _clip(sentence: str, limit: int = 300) -> str:
     return sentence if len(sentence) <= limit else sentence[: limit - 1].rsplit(" ", 1)[0] + "…"
 
 
+def _cites_any(text: str, pmids: set[str]) -> bool:
+    """Whether `text` cites one of `pmids` (a citation of anything else will be removed, so it does not count)."""
+    return any(re.sub(r"\D", "", m.group(0)) in pmids for m in CITED.finditer(text))
+
+
 def restates(answer: str, question: str) -> bool:
     """An answer that only repeats the question (a small model's failure mode) says nothing."""
     a, q = content_words(answer), content_words(question)
@@ -134,7 +143,7 @@ def ground(answer: str, question: str, messages: list[Any]) -> str:
     if not passages:
         return answer
     text = "" if restates(answer, question) else attribute(answer, passages)
-    if CITED.search(text):
+    if _cites_any(text, {p.pmid for p in passages}):
         return text
     lines = evidence_lines(question, passages)
     tail = "\n".join([EVIDENCE_HEADER, *lines]) if lines else NO_EVIDENCE

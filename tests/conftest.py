@@ -49,3 +49,14 @@ def slice_records():
 
     records, report = collect_records([SLICE])
     return records, report
+
+
+@pytest.fixture()
+def index_home(built_home, monkeypatch):
+    """LITMOL_HOME set to the built test index for the agent tools (their index cache cleared)."""
+    from agent import tools
+
+    monkeypatch.setenv("LITMOL_HOME", str(built_home))
+    tools._index.cache_clear()
+    yield built_home
+    tools._index.cache_clear()

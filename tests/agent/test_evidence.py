@@ -83,3 +83,9 @@ def test_failed_lookup_is_hidden_and_the_direct_answer_labelled(index_home):
     assert answer.answer.startswith("ADMET stands for absorption")
     assert "Not from a tool or article: resolve_molecule: no approved drug named 'ADMET'" in answer.answer
     assert answer.tool_calls == [{"name": "resolve_molecule", "args": {"name": "ADMET"}, "ok": False}]
+
+
+def test_a_citation_of_an_unretrieved_article_does_not_stop_attribution():
+    answer = "Five of the women with luteal phase inadequacy conceived on bromocriptine [PMID:99999999]."
+    out = ground(answer, QUESTION, messages(answer))
+    assert "[PMID:424098]" in out

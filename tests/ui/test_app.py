@@ -1,0 +1,177 @@
+"""The Gradio app launched on loopback and driven through gradio_client: chat turns (a scripted chat
+model over the real tools and test index; once with the real 0.5B model), the Molecules tab with bad
+rows, uploads, the Literature tab, export."""
+
+from __future__ import annotations
+
+import csv
+import os
+
+import pytest
+from langchain_core.messages import AIMessage
+
+from tests.agent.test_loop import StreamingScriptedModel, call
+
+pytestmark = pytest.mark.integration
+
+SCRIPTS = {
+    "fake-literature": lambda: [call("search_literature", 0, query="flagella of trypanosomatids"),
+                                AIMessage("Flagella were isolated from trypanosomatids and their structure was "
+                                          "studied; see also [PMID:12345678].")],
+    "fake-molecule": lambda: [call("predict_properties", 0, molecule="caffeine", properties=["bbb"]),
+                              AIMessage("Caffeine likely crosses the blood-brain barrier.")],
+}
+
+
+def factory(backend: str, model: str | None, base_url: str | None):
+    if model not in SCRIPTS:
+        raise RuntimeError(f"no model named {model!r} here")
+    script = []
+    for _ in range(20):  # enough turns for every test that uses this model
+        script += SCRIPTS[model]()
+    return StreamingScriptedModel(messages=iter(script))
+
+
+@pytest.fixture(scope="module")
+def client(built_home):
+    from gradio_client import Client
+
+    from agent import tools
+    from ui.app import launch
+
+    old = os.environ.get("LITMOL_HOME")
+    os.environ["LITMOL_HOME"] = str(built_home)
+    tools._index.cache_clear()
+    app = launch(port=None, factory=factory, prevent_thread_lock=True)
+    try:
+        yield Client(app.local_url, verbose=False)
+    finally:
+        app.close()
+        tools._index.cache_clear()
+        if old is None:
+            os.environ.pop("LITMOL_HOME", None)
+        else:
+            os.environ["LITMOL_HOME"] = old
+
+
+def text_of(message: dict) -> str:
+    content = message["content"]
+    return "".join(part.get("text", "") for part in content) if isinstance(content, list) else str(content)
+
+
+def chat(client, question: str, model: str, history=None):
+    return client.predict(question, history or [], "local", model, "", api_name="/chat")
+
+
+def test_chat_turn_shows_the_tool_step_and_a_verified_linked_answer(client):
+    history, box, evidence, _gallery, _props, record = chat(client, "What is known about trypanosome flagella?",
+                                                             "fake-literature")
+    assert box == ""
+    step = history[1]
+    assert step["metadata"]["title"] == "🔧 search_literature" and step["metadata"]["status"] == "done"
+    assert "flagella of trypanosomatids" in text_of(step) and "pubmed.ncbi.nlm.nih.gov" in text_of(step)
+    answer = text_of(history[-1])
+    pmid = record["citations"][0]["pmid"]
+    assert f"[[PMID:{pmid}]](https://pubmed.ncbi.nlm.nih.gov/{pmid}/)" in answer and "**Sources**" in answer
+    assert "12345678" not in answer and record["removed_citations"] == ["12345678"]
+    assert f"PMID:{pmid}" in evidence and "> " in evidence  # the cited passage, quoted
+    assert record["tool_calls"][0]["name"] == "search_literature"
+
+
+def test_chat_turn_with_a_prediction_draws_the_molecule_and_tabulates_it(client):
+    history, _, evidence, gallery, props, record = chat(client, "Does caffeine cross the BBB?", "fake-molecule")
+    assert "Caffeine likely crosses" in text_of(history[-1]) and record["citations"] == []
+    assert len(gallery) == 1 and gallery[0]["caption"] == "Caffeine"
+    rows = {r[1]: r for r in props["data"]}
+    assert 0 <= float(rows["bbb"][2]) <= 1 and rows["bbb"][3].startswith("± ")
+    assert "structural alerts" in rows and "No article cited" in evidence
+
+
+def test_follow_up_keeps_the_history_and_export_writes_json_and_markdown(client):
+    first, *_ = chat(client, "Does caffeine cross the BBB?", "fake-molecule")
+    second, *_ = chat(client, "And again?", "fake-molecule", history=first)
+    assert len(second) == len(first) * 2 and text_of(second[len(first)]) == "And again?"
+    paths = client.predict(second, [], api_name="/export")
+    names = sorted(os.path.basename(p) for p in paths)
+    assert names == ["litmol-conversation.json", "litmol-conversation.md"]
+    with open(next(p for p in paths if p.endswith(".md"))) as fh:
+        md = fh.read()
+    assert "**You:** And again?" in md and "> 🔧 predict_properties" in md
+
+
+def test_unavailable_backend_is_said_in_the_chat(client):
+    history, *_ = chat(client, "hello", "no-such-model")
+    assert "Backend unavailable" in text_of(history[-1]) and "no model named" in text_of(history[-1])
+
+
+def test_molecules_csv_with_bad_rows_keeps_every_row_in_place(client, tmp_path):
+    from gradio_client import handle_file
+
+    src = tmp_path / "mols.csv"
+    src.write_text("id,smiles\nm1,CC(=O)Oc1ccccc1C(=O)O\nm2,not_a_molecule\nm3,\nm4,Cn1c(=O)c2c(ncn2C)n(C)c1=O\n")
+    table, download, status, x, y, plot = client.predict("", handle_file(str(src)), api_name="/predict")
+    data = table["value"]["data"]
+    headers = table["value"]["headers"]
+    assert [r[headers.index("#")] for r in data] == [1, 2, 3, 4]
+    errors = [r[headers.index("error")] for r in data]
+    assert errors[0] == "" and errors[1] and errors[2] and errors[3] == ""
+    assert data[0][headers.index("structure")].startswith("![structure](data:image/png;base64,")
+    assert "4 rows, 2 could not be read" in status
+    with open(download) as fh:
+        rows = list(csv.DictReader(fh))
+    assert [r["id"] for r in rows] == ["m1", "m2", "m3", "m4"] and rows[1]["valid"] == "False"
+    assert x["value"] == "clogp" and y["value"] == "tpsa" and len(plot["value"]["data"]) == 2
+
+
+def test_molecules_refuses_wrong_file_types_and_empty_input(client, tmp_path):
+    from gradio_client import handle_file
+    from gradio_client.exceptions import AppError
+
+    bad = tmp_path / "notes.pdf"
+    bad.write_bytes(b"%PDF-1.4")
+    with pytest.raises(AppError):
+        client.predict("", handle_file(str(bad)), api_name="/predict")
+    with pytest.raises(AppError, match="Paste SMILES or drug names"):
+        client.predict("  \n ", None, api_name="/predict")
+
+
+def test_literature_search_links_pmids_and_checks_years(client):
+    from gradio_client.exceptions import AppError
+
+    table, note = client.predict("flagella of trypanosomatids", "hybrid", None, None, 5, api_name="/search")
+    data = table["value"]["data"]
+    assert 1 <= len(data) <= 5 and note.startswith(f"{len(data)} results")
+    assert data[0][0].startswith("[") and "pubmed.ncbi.nlm.nih.gov" in data[0][0]
+    with pytest.raises(AppError, match="after 'to' year"):
+        client.predict("flagella", "hybrid", 2000, 1990, 5, api_name="/search")
+
+
+@pytest.mark.slow
+def test_chat_with_the_real_local_model(built_home, tmp_path_factory):
+    """One real question through the app with the shipped 0.5B model: a tool step and an answer."""
+    from gradio_client import Client
+
+    from agent import tools
+    from agent.local_chat import LocalChatModel
+    from ui.app import launch
+
+    home = os.environ.get("LITMOL_HOME") or str(tmp_path_factory.mktemp("llm-home"))
+    old = os.environ.get("LITMOL_HOME")
+    os.environ["LITMOL_HOME"] = home  # the dequantized weights are cached here once (shared with other tests)
+    model = LocalChatModel(model_name="0.5b", max_new_tokens=96)
+    model.lm  # noqa: B018 - load before the index home replaces LITMOL_HOME
+    os.environ["LITMOL_HOME"] = str(built_home)
+    tools._index.cache_clear()
+    app = launch(port=None, factory=lambda *_: model, prevent_thread_lock=True)
+    try:
+        history, *_rest, record = Client(app.local_url, verbose=False).predict(
+            "Does caffeine cross the blood-brain barrier?", [], "local", "0.5b", "", api_name="/chat")
+    finally:
+        app.close()
+        tools._index.cache_clear()
+        if old is None:
+            os.environ.pop("LITMOL_HOME", None)
+        else:
+            os.environ["LITMOL_HOME"] = old
+    assert any((m.get("metadata") or {}).get("title", "").startswith("🔧 ") for m in history)
+    assert record["tool_calls"] and text_of(history[-1]).strip()
