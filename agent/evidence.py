@@ -67,7 +67,7 @@ def content_words(text: str) -> set[str]:
 def _stem(word: str) -> str:
     """Cut a common suffix, then keep at most seven letters (prefix stemming: "isolation" and
     "isolated" -> "isolat", "trypanosome" and "trypanosomatids" -> "trypano")."""
-    for suffix in ("ation", "ion", "ing", "ed", "es", "s"):
+    for suffix in ("ion", "ing", "ed", "es", "s"):
         if word.endswith(suffix) and len(word) - len(suffix) >= 4:
             word = word[: -len(suffix)]
             break

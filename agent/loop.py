@@ -171,7 +171,7 @@ class AgentAnswer:
     messages: list[Any] = field(default_factory=list, repr=False)  # the run's messages (not printed)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"answer": self.answer, "citations": self.citations, "tool_calls": self.tool_calls,
+        return {"answer": self.answer, "citations": [{"pmid": c["pmid"], "title": c["title"]} for c in self.citations], "tool_calls": self.tool_calls,
                 "latency_s": round(self.latency_s, 3), "removed_citations": self.removed_citations,
                 "timing": {k: round(v, 3) for k, v in self.timing.items()}}
 
@@ -205,24 +205,24 @@ def summarize_run(messages: list[Any], started: float) -> AgentAnswer:
                 ok = res is not None and res.status != "error" and " failed: " not in str(res.content)[:200] \
                     and not str(res.content).startswith(LOOKUP_FAILED)
                 calls.append({"name": c["name"], "args": c.get("args", {}), "ok": ok})
-    titles = _titles(verified.citations)
+    articles = _articles(verified.citations)
     total = time.perf_counter() - started
     timing["other_s"] = max(0.0, total - timing["prefill_s"] - timing["decode_s"] - timing["tool_s"])
-    return AgentAnswer(verified.text, [{"pmid": p, "title": titles.get(p, "")} for p in verified.citations],
+    return AgentAnswer(verified.text, [{"pmid": p, **articles[p]} for p in verified.citations],
                        calls, total, verified.removed, timing, list(messages))
 
 
-def _titles(pmids: list[str]) -> dict[str, str]:
-    if not pmids:
-        return {}
+def _articles(pmids: list[str]) -> dict[str, dict[str, Any]]:
+    """Title and year of each cited article (a courtesy: the verifier already guarantees it was retrieved)."""
     from .tools import _index
 
-    out = {}
+    out: dict[str, dict[str, Any]] = {}
     for p in pmids:
         try:
-            out[p] = _index().get_article(p)["title"]
-        except Exception:  # the verifier already guarantees it was retrieved; a title is a courtesy
-            out[p] = ""
+            a = _index().get_article(p)
+            out[p] = {"title": a["title"], "year": a["year"]}
+        except Exception:
+            out[p] = {"title": "", "year": None}
     return out
 
 

@@ -84,20 +84,6 @@ def _history_messages(history: list[dict[str, Any]]) -> list[Any]:
     return out
 
 
-def _years(pmids: list[str]) -> dict[str, Any]:
-    if not pmids:
-        return {}
-    from agent.tools import _index
-
-    out = {}
-    for p in pmids:
-        try:
-            out[p] = _index().get_article(p)["year"]
-        except Exception:  # a year is a courtesy: the citation itself was verified
-            out[p] = None
-    return out
-
-
 def _property_table(messages: list[Any]) -> pd.DataFrame:
     """Structured predictions for the molecules the agent predicted on (same inputs, same models)."""
     from predictors.api import predict
@@ -162,7 +148,7 @@ def chat_turn(models: ChatModels, message: str, history: list[dict[str, Any]], b
                             if c["name"] == "final_answer":
                                 continue
                             history.append({"role": "assistant", "content": f"`{json.dumps(c['args'])}`",
-                                            "metadata": {"title": f"🔧 {c['name']}", "status": "pending",
+                                            "metadata": {"title": f"Tool · {c['name']}", "status": "pending",
                                                          "id": c["id"]}})
                             steps[c["id"]] = (len(history) - 1, time.perf_counter())
                     elif isinstance(m, ToolMessage) and m.tool_call_id in steps:
@@ -179,8 +165,7 @@ def chat_turn(models: ChatModels, message: str, history: list[dict[str, Any]], b
         yield history, "", gr.skip(), gr.skip(), gr.skip(), gr.skip()
         return
     result = summarize_run(messages, started)
-    pmids = [c["pmid"] for c in result.citations]
-    years = _years(pmids)
+    years = {c["pmid"]: c.get("year") for c in result.citations}
     text = render.link_citations(result.answer)
     sources = render.sources_markdown(result.citations, years)
     final = text + (f"\n\n{sources}" if sources else "") + f"\n\n<sub>{result.latency_s:.1f} s</sub>"
@@ -243,9 +228,9 @@ def predict_table(text: str, upload: str | None, progress=gr.Progress()) -> tupl
     for i, (row, res) in enumerate(zip(rows, results, strict=True)):
         props = res["properties"]
         label = row.get("title") or f"record {row['record']}" if "record" in row else res["input"] or ""
-        item = {"#": i + 1, "input": label[:80], "name": res.get("name") or "",
+        item = {"#": i + 1, "input": label[:80],
                 "structure": render.thumbnail_markdown(res["smiles"]) if res["valid"] and i < THUMBNAILS else "",
-                "smiles": res["smiles"] or "", "error": res["error"] or ""}
+                "name": res.get("name") or "", "error": res["error"] or ""}
         for key in render.TABLE_PROPERTIES:
             value = props.get(key)
             item[key] = render._fmt(value) if value is not None else None
@@ -254,6 +239,7 @@ def predict_table(text: str, upload: str | None, progress=gr.Progress()) -> tupl
             if props.get(f"{key}_in_domain") is False:
                 item[key + " domain"] = "outside"
         item["alerts"] = ", ".join(f"{a['catalog']}:{a['name']}" for a in res["alerts"])
+        item["smiles"] = res["smiles"] or ""
         table.append(item)
     frame = pd.DataFrame(table)
     for col in [c for c in frame.columns if c.endswith(" domain")]:

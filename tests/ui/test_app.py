@@ -4,6 +4,7 @@ rows, uploads, the Literature tab, export."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import os
 
@@ -32,19 +33,18 @@ def factory(backend: str, model: str | None, base_url: str | None):
     return StreamingScriptedModel(messages=iter(script))
 
 
-@pytest.fixture(scope="module")
-def client(built_home):
-    from gradio_client import Client
-
+@contextlib.contextmanager
+def serving(home, factory):
+    """The app on loopback with LITMOL_HOME at `home` for its tools; restored afterwards."""
     from agent import tools
     from ui.app import launch
 
     old = os.environ.get("LITMOL_HOME")
-    os.environ["LITMOL_HOME"] = str(built_home)
+    os.environ["LITMOL_HOME"] = str(home)
     tools._index.cache_clear()
     app = launch(port=None, factory=factory, prevent_thread_lock=True)
     try:
-        yield Client(app.local_url, verbose=False)
+        yield app
     finally:
         app.close()
         tools._index.cache_clear()
@@ -52,6 +52,14 @@ def client(built_home):
             os.environ.pop("LITMOL_HOME", None)
         else:
             os.environ["LITMOL_HOME"] = old
+
+
+@pytest.fixture(scope="module")
+def client(built_home):
+    from gradio_client import Client
+
+    with serving(built_home, factory) as app:
+        yield Client(app.local_url, verbose=False)
 
 
 def text_of(message: dict) -> str:
@@ -68,7 +76,7 @@ def test_chat_turn_shows_the_tool_step_and_a_verified_linked_answer(client):
                                                              "fake-literature")
     assert box == ""
     step = history[1]
-    assert step["metadata"]["title"] == "🔧 search_literature" and step["metadata"]["status"] == "done"
+    assert step["metadata"]["title"] == "Tool · search_literature" and step["metadata"]["status"] == "done"
     assert "flagella of trypanosomatids" in text_of(step) and "pubmed.ncbi.nlm.nih.gov" in text_of(step)
     answer = text_of(history[-1])
     pmid = record["citations"][0]["pmid"]
@@ -96,7 +104,7 @@ def test_follow_up_keeps_the_history_and_export_writes_json_and_markdown(client)
     assert names == ["litmol-conversation.json", "litmol-conversation.md"]
     with open(next(p for p in paths if p.endswith(".md"))) as fh:
         md = fh.read()
-    assert "**You:** And again?" in md and "> 🔧 predict_properties" in md
+    assert "**You:** And again?" in md and "> Tool · predict_properties" in md
 
 
 def test_unavailable_backend_is_said_in_the_chat(client):
@@ -151,27 +159,14 @@ def test_chat_with_the_real_local_model(built_home, tmp_path_factory):
     """One real question through the app with the shipped 0.5B model: a tool step and an answer."""
     from gradio_client import Client
 
-    from agent import tools
     from agent.local_chat import LocalChatModel
-    from ui.app import launch
 
-    home = os.environ.get("LITMOL_HOME") or str(tmp_path_factory.mktemp("llm-home"))
-    old = os.environ.get("LITMOL_HOME")
-    os.environ["LITMOL_HOME"] = home  # the dequantized weights are cached here once (shared with other tests)
+    if not os.environ.get("LITMOL_HOME"):
+        os.environ["LITMOL_HOME"] = str(tmp_path_factory.mktemp("llm-home"))  # weights dequantized here once
     model = LocalChatModel(model_name="0.5b", max_new_tokens=96)
-    model.lm  # noqa: B018 - load before the index home replaces LITMOL_HOME
-    os.environ["LITMOL_HOME"] = str(built_home)
-    tools._index.cache_clear()
-    app = launch(port=None, factory=lambda *_: model, prevent_thread_lock=True)
-    try:
+    model.lm  # noqa: B018 - load now, from this home (the app's home below holds the test index)
+    with serving(built_home, lambda *_: model) as app:
         history, *_rest, record = Client(app.local_url, verbose=False).predict(
             "Does caffeine cross the blood-brain barrier?", [], "local", "0.5b", "", api_name="/chat")
-    finally:
-        app.close()
-        tools._index.cache_clear()
-        if old is None:
-            os.environ.pop("LITMOL_HOME", None)
-        else:
-            os.environ["LITMOL_HOME"] = old
-    assert any((m.get("metadata") or {}).get("title", "").startswith("🔧 ") for m in history)
+    assert any((m.get("metadata") or {}).get("title", "").startswith("Tool · ") for m in history)
     assert record["tool_calls"] and text_of(history[-1]).strip()
