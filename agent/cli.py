@@ -595,6 +595,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-steps", type=_positive, default=6, help="model calls per question at most (default 6)")
     p.set_defaults(func=cmd_chat)
 
+    from agent.evaluation.commands import add_eval_parser
+
+    add_eval_parser(sub, common)
+
     p = sub.add_parser("ui", parents=[common], help="the web app: chat, molecules, literature (Gradio)",
                        description="Open the litmol app in a browser: chat with the agent (tool steps, cited "
                        "passages, structures, predictions), predict properties for molecule lists (paste or "
