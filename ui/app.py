@@ -340,6 +340,7 @@ def build_app(factory: ChatModelFactory | None = None, default_model: str = "0.5
             record = gr.JSON(visible=False)
             ask_event = box.submit(chat_turn_fn(models), [box, chatbot, backend, model, base_url],
                                    [chatbot, box, evidence, gallery, props, record], api_name="chat")
+            box.stop(None, None, None, cancels=[ask_event], api_visibility="private")  # the stop button
             ask_event.then(lambda r, rs: rs + [r] if isinstance(r, dict) and r else rs, [record, records], records,
                            api_visibility="private")
             clear.click(lambda: ([], [], "", [], None), None, [chatbot, records, evidence, gallery, props],

@@ -71,3 +71,69 @@ def test_smiles_like_errors_are_chemistry_errors():
     bad = resolve_input("C1CC")
     assert bad.reason == "unparsable" and "did you mean" not in bad.error
     assert resolve_input("ASPIRIN").name == "Acetylsalicylic acid"
+
+
+# Salts whose organic counter-ion outweighs the drug used to be merged on the counter-ion
+# (olanzapine pamoate + imipramine pamoate -> pamoic acid); the builder now strips the counter-ion first.
+@pytest.mark.parametrize("query, inchikey", [
+    ("olanzapine", "KVWDHTXUZHCGIO"),
+    ("olanzapine pamoate", "KVWDHTXUZHCGIO"),
+    ("zyprexa", "KVWDHTXUZHCGIO"),
+    ("imipramine pamoate", "BCGWQEUPMDMJNV"),
+    ("tafamidis", "TXEIIPDJKFWEEC"),
+    ("tafamidis meglumine", "TXEIIPDJKFWEEC"),
+    ("iothalamate meglumine", "UXIGWFXRQKWHHA"),
+    ("meglumine", "MBBZMMPHUWSWHV"),
+    ("piperazine citrate", "GLUUGHFHXGJENI"),
+    ("citric acid", "KRKNYBCHXYNGOX"),
+    ("fosfomycin tromethamine", "YMDXZJFXQJVXBF"),
+    ("cysteamine bitartrate", "UFULAYFCSOUIOV"),
+    ("oxtriphylline", "ZFXYFBGIUFBOJW"),
+    ("choline salicylate", "YGSDEFSMJLZEOE"),
+    ("choline", "OEYIOHPDSNJKLS"),
+    ("diphenhydramine", "ZZVUWRFHKOJYTH"),
+    ("dimenhydrinate", "ZZVUWRFHKOJYTH"),
+])
+def test_salts_resolve_to_the_drug_not_the_counter_ion(query, inchikey):
+    from rdkit import Chem
+
+    match = default_lexicon().lookup(query)
+    assert match.entry is not None and match.confidence == 1.0
+    assert match.entry.inchikey.startswith(inchikey)
+    resolved = resolve_input(query)
+    assert resolved.valid and Chem.MolToInchiKey(resolved.mol).startswith(inchikey)
+
+
+def test_parent_is_named_after_the_plain_drug():
+    entry = default_lexicon().lookup("diphenhydramine").entry
+    assert entry.name == "Diphenhydramine" and "Dimenhydrinate" in entry.names
+    assert default_lexicon().lookup("olanzapine").entry.name == "Olanzapine"
+
+
+# distinct drugs that share a counter-ion (pamoate, meglumine, citrate, tromethamine, tartrate, choline)
+DISTINCT_DRUGS = ["olanzapine", "imipramine", "hydroxyzine", "tafamidis", "iothalamate", "meglumine", "piperazine",
+                  "citric acid", "fosfomycin", "tromethamine", "cysteamine", "tartaric acid", "choline",
+                  "oxtriphylline", "betaine", "chloral betaine", "trolamine", "trolamine salicylate"]
+
+
+def test_no_entry_merges_drugs_that_share_a_counter_ion():
+    from predictors.lexicon import normalize_name
+
+    merged = []
+    for entry in default_lexicon().entries:
+        names = {normalize_name(n, strip_salts=False) for n in entry.names}
+        found = [d for d in DISTINCT_DRUGS if d in names]
+        if len(found) > 1:
+            merged.append((entry.name, found))
+    assert not merged
+
+
+def test_counter_ions_are_stripped_only_when_an_organic_fragment_remains():
+    from predictors.lexicon_build import strip_counter_ions
+
+    assert strip_counter_ions("C1CNCCN1.OC(=O)CC(O)(CC(=O)O)C(=O)O")[0] == "C1CNCCN1"
+    potassium_citrate = "OC(=O)CC(O)(CC(=O)[O-])C(=O)[O-].[K+].[K+]"
+    assert strip_counter_ions(potassium_citrate)[0] == potassium_citrate
+    # salicylate is the drug in choline salicylate; choline is the counter-ion
+    assert strip_counter_ions("C[N+](C)(C)CCO.O=C([O-])c1ccccc1O")[0] == "O=C([O-])c1ccccc1O"
+    assert strip_counter_ions("CC(=O)Oc1ccccc1C(=O)O") == ("CC(=O)Oc1ccccc1C(=O)O", 1)
