@@ -404,6 +404,73 @@ def cmd_ui(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# -- eval ----------------------------------------------------------------------------------
+EVAL_RUN_EPILOG = """input: one JSON object per line
+  {"id": "q1", "question": "Is aspirin an NSAID?", "type": "yesno", "gold": "yes"}
+  {"id": "q2", "question": "Molecular weight of caffeine?", "gold": 194.19, "meta": {"tolerance": 0.5}}
+  {"id": "q3", "question": "Which drugs treat angina?", "type": "list", "gold": ["nifedipine", ["GTN", "nitroglycerin"]]}
+  {"id": "q4", "question": "nifedipine angina trials", "gold_pmids": ["406586", "411609"]}
+  types: yesno, short (default with gold), list, pmids (default with only gold_pmids), open (no gold)
+
+examples:
+  litmol eval run corpora/eval/batch.jsonl --out runs/base
+  litmol eval run batch.jsonl --out runs/vllm --backend openai --base-url http://127.0.0.1:8000/v1 --workers 8
+  litmol eval report runs/base
+  litmol eval compare runs/base runs/vllm
+"""
+
+
+def cmd_eval_run(args: argparse.Namespace, chat_model: Any = None) -> int:
+    """Validate, (re)run, score and report a batch; `chat_model` replaces the one the flags name (tests)."""
+    from agent.evaluation.questions import load_questions
+    from agent.evaluation.report import REPORT_HTML, write_report
+    from agent.evaluation.runner import RunConfig, prepare_run_dir, run_batch
+
+    batch = load_questions(args.file)
+    for bad in batch.invalid:
+        print(f"{args.file}: {bad}", file=sys.stderr)
+    if batch.invalid and not args.skip_invalid:
+        raise UsageError(f"{args.file}: {len(batch.invalid)} invalid line(s), listed above; nothing was run "
+                         "(fix them or pass --skip-invalid)")
+    if not batch.questions:
+        raise UsageError(f"{args.file}: no valid questions")
+    config = RunConfig(input_path=str(args.file), input_sha256=batch.sha256, n_questions=len(batch.questions),
+                       backend=args.backend, model=args.model, base_url=args.base_url, max_steps=args.max_steps,
+                       self_consistency=args.self_consistency, seed=args.seed)
+    out = Path(args.out)
+    prepare_run_dir(out, config)  # refuse a mismatched folder before a model loads
+    model = chat_model if chat_model is not None else _chat_model(args)
+    run_batch(batch.questions, model, out, config, workers=args.workers, limit=args.limit,
+              skipped_invalid=batch.invalid, retry_errors=args.retry_errors, progress=not args.quiet)
+    m = write_report(out)["overall"]
+    acc = f"accuracy {100 * m['accuracy']:.1f}% of {m['scored']} scored" if m["accuracy"] is not None else "no gold"
+    print(f"eval: {m['n']} questions, {m['answered']} answered, {m['errors']} errors, {acc} "
+          f"-> {out / REPORT_HTML}", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_eval_report(args: argparse.Namespace) -> int:
+    from agent.evaluation.report import REPORT_HTML, REPORT_MD, write_report
+
+    out = Path(args.dir)
+    m = write_report(out)["overall"]
+    print(f"{m['n']} questions -> {out / 'metrics.json'}, {out / REPORT_HTML}, {out / REPORT_MD}", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_eval_compare(args: argparse.Namespace) -> int:
+    from agent.evaluation.compare import compare_runs, format_comparison
+
+    result = compare_runs(args.dir_a, args.dir_b, reps=args.reps, seed=args.seed)
+    if args.json:
+        _print_json(result)
+    else:
+        print(format_comparison(result))
+    if args.out:
+        Path(args.out).write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return EXIT_OK
+
+
 # -- serve ----------------------------------------------------------------------------------
 def cmd_serve_predictors(args: argparse.Namespace) -> int:
     from pydantic import ValidationError
@@ -463,6 +530,57 @@ def _add_paths_parser(subparsers: Any, common: argparse.ArgumentParser, helptext
     p.add_argument("paths", nargs="+", metavar="PATH", help="PubMed XML(.gz), JSONL or CSV files")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.set_defaults(func=cmd_index_add)
+
+
+def _add_model_arguments(p: argparse.ArgumentParser) -> None:
+    """--backend/--model/--base-url/--max-steps, shared by ask, chat and eval run."""
+    p.add_argument("--backend", choices=["local", "openai"], default="local",
+                   help="local (default): transformers on this machine; openai: an OpenAI-compatible server")
+    p.add_argument("--model", help="local: 0.5b (default), 1.5b, a folder or HF id; openai: the served model name")
+    p.add_argument("--base-url", help="OpenAI-compatible endpoint (default $LITMOL_OPENAI_BASE_URL)")
+    p.add_argument("--max-steps", type=_positive, default=6, help="model calls per question at most (default 6)")
+
+
+def _add_eval_parser(subparsers: Any, common: argparse.ArgumentParser) -> None:
+    """Add `eval` with its run/report/compare subcommands to the CLI's subparsers."""
+    ev = subparsers.add_parser("eval", help="run a question batch through the agent, report it, compare runs")
+    esub = ev.add_subparsers(dest="action", metavar="ACTION", required=True)
+
+    p = esub.add_parser("run", parents=[common], help="answer every question of a JSONL batch (resumable)",
+                        description="Validate the whole batch, then run each question through the agent: "
+                        "DIR/results.jsonl gets one record per question as it finishes; re-running with the "
+                        "same --out resumes. Then DIR/metrics.json, DIR/report.html and DIR/report.md.",
+                        epilog=EVAL_RUN_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("file", metavar="FILE.jsonl", help="the question batch")
+    p.add_argument("--out", required=True, metavar="DIR", help="run folder (created; an existing one resumes)")
+    _add_model_arguments(p)
+    p.add_argument("--workers", type=_positive, default=1, metavar="N",
+                   help="questions in flight (default 1; a local model still generates one at a time)")
+    p.add_argument("--limit", type=_positive, metavar="N", help="only the first N questions of the file")
+    p.add_argument("--skip-invalid", action="store_true", help="run the valid lines of a batch with bad ones")
+    p.add_argument("--self-consistency", action="store_true",
+                   help="also ask each yes/no question reworded and report how often the answer flips")
+    p.add_argument("--retry-errors", action="store_true", help="run again the questions that ended in an error")
+    p.add_argument("--seed", type=int, default=0, help="random seed recorded in run.json (default 0)")
+    p.set_defaults(func=cmd_eval_run)
+
+    p = esub.add_parser("report", parents=[common], help="recompute metrics and write report.html and report.md",
+                        description="Recompute DIR/metrics.json from DIR/results.jsonl and write a "
+                        "self-contained DIR/report.html and a Markdown summary DIR/report.md.")
+    p.add_argument("dir", metavar="DIR", help="a run folder of `litmol eval run`")
+    p.set_defaults(func=cmd_eval_report)
+
+    p = esub.add_parser("compare", parents=[common], help="paired comparison of two runs (B against A)",
+                        description="Accuracy per type on the questions both runs scored, with the exact "
+                        "McNemar test and a paired bootstrap 95% interval of B - A, and the questions "
+                        "that flipped.")
+    p.add_argument("dir_a", metavar="DIR_A", help="the baseline run")
+    p.add_argument("dir_b", metavar="DIR_B", help="the run compared with it")
+    p.add_argument("--json", action="store_true", help="print the comparison as JSON")
+    p.add_argument("--out", metavar="FILE", help="also write the comparison as JSON to FILE")
+    p.add_argument("--reps", type=_positive, default=2000, help="bootstrap resamples (default 2000)")
+    p.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
+    p.set_defaults(func=cmd_eval_compare)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -578,26 +696,17 @@ def build_parser() -> argparse.ArgumentParser:
                        '  litmol ask "..." --backend openai --base-url http://127.0.0.1:8000/v1 --model qwen',
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("question", nargs="+", metavar="QUESTION")
-    p.add_argument("--backend", choices=["local", "openai"], default="local",
-                   help="local (default): transformers on this machine; openai: an OpenAI-compatible server")
-    p.add_argument("--model", help="local: 0.5b (default), 1.5b, a folder or HF id; openai: the served model name")
-    p.add_argument("--base-url", help="OpenAI-compatible endpoint (default $LITMOL_OPENAI_BASE_URL)")
-    p.add_argument("--max-steps", type=_positive, default=6, help="model calls at most (default 6)")
+    _add_model_arguments(p)
     p.add_argument("--json", action="store_true", help="{answer, citations, tool_calls, latency_s}")
     p.set_defaults(func=cmd_ask)
 
     p = sub.add_parser("chat", parents=[common], help="a terminal conversation with the agent (tool trace shown)",
                        description="Chat with the agent; each tool call and its result are shown as they happen, "
                        "answers cite only retrieved articles. Questions are read one per line from a pipe too.")
-    p.add_argument("--backend", choices=["local", "openai"], default="local")
-    p.add_argument("--model", help="local: 0.5b (default), 1.5b, a folder or HF id; openai: the served model name")
-    p.add_argument("--base-url", help="OpenAI-compatible endpoint (default $LITMOL_OPENAI_BASE_URL)")
-    p.add_argument("--max-steps", type=_positive, default=6, help="model calls per question at most (default 6)")
+    _add_model_arguments(p)
     p.set_defaults(func=cmd_chat)
 
-    from agent.evaluation.commands import add_eval_parser
-
-    add_eval_parser(sub, common)
+    _add_eval_parser(sub, common)
 
     p = sub.add_parser("ui", parents=[common], help="the web app: chat, molecules, literature (Gradio)",
                        description="Open the litmol app in a browser: chat with the agent (tool steps, cited "

@@ -63,14 +63,9 @@ def write_jsonl(path: Path, rows: list) -> Path:
 
 
 def parse(*argv: str) -> argparse.Namespace:
-    from agent.evaluation.commands import add_eval_parser
+    from agent.cli import build_parser
 
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("-q", "--quiet", action="store_true")
-    common.add_argument("-v", "--verbose", action="store_true")
-    parser = argparse.ArgumentParser()
-    add_eval_parser(parser.add_subparsers(dest="command", required=True), common)
-    return parser.parse_args(["eval", *argv])
+    return build_parser().parse_args(["eval", *argv])
 
 
 def read(path: Path) -> list[dict]:
@@ -95,8 +90,7 @@ RIGHT = {q: [AIMessage("Yes, it does." if g else "No, it is not.")] for q, g in 
 
 
 def test_every_bad_line_is_reported_and_nothing_runs(tmp_path, capsys, no_index):
-    from agent.cli import _exit_status
-    from agent.evaluation.commands import cmd_eval_run
+    from agent.cli import _exit_status, cmd_eval_run
 
     batch = write_jsonl(tmp_path / "batch.jsonl", [
         GOOD[0],
@@ -139,8 +133,8 @@ class Killed(BaseException):
 
 
 def test_resume_after_a_kill_keeps_every_record_once(tmp_path, no_index):
+    from agent.cli import cmd_eval_run
     from agent.evaluation import load_questions, run_batch
-    from agent.evaluation.commands import cmd_eval_run
     from agent.evaluation.runner import RunMismatchError
 
     rows = [{"id": f"q{i}", "question": f"Is drug {i} safe?", "type": "yesno", "gold": "yes"} for i in range(1, 7)]
@@ -325,8 +319,8 @@ def flips_dir(path: Path, outcomes: dict[str, bool]) -> Path:
 
 
 def test_compare_lists_flips_and_the_exact_mcnemar_p(tmp_path, capsys):
+    from agent.cli import cmd_eval_compare
     from agent.evaluation import compare_runs
-    from agent.evaluation.commands import cmd_eval_compare
     from agent.evaluation.compare import mcnemar_exact
 
     a = {"r2w": True, **{f"w2r{i}": False for i in range(6)}, "rr1": True, "rr2": True, "rr3": True,
@@ -378,7 +372,7 @@ def test_two_workers_give_the_same_records_as_one(tmp_path, no_index):
 
 def test_retrieval_citations_and_self_consistency_with_the_real_index(tmp_path, index_home):
     from agent import tools
-    from agent.evaluation.commands import cmd_eval_run
+    from agent.cli import cmd_eval_run
 
     query = "flagella trypanosomatids"
     shown = tools.PMID_RE.findall(tools.search_literature.invoke({"query": query}))
