@@ -150,6 +150,11 @@ class LocalLM:
         self._cached_ids = list(ids)
         return out.logits[0, -1], len(ids) - common
 
+    def reset_cache(self) -> None:
+        """Forget the cached KV prefix (the next call prefills its whole prompt)."""
+        with self.lock:
+            self._cache, self._cached_ids = None, []
+
     def _truncate(self, keep: int) -> None:
         """Drop cached positions after the first `keep` (transformers' crop takes minus the count)."""
         extra = self._cache.get_seq_length() - keep

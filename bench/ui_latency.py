@@ -3,9 +3,9 @@ streaming) next to the same questions asked the way `litmol ask` asks them, in t
 
 For each question: time to the first streamed update the user sees (the question echoed, then
 the first tool step), time to the first answer token, and time to the full answer in the UI;
-the `ask` time is `agent.loop.ask` in-process with the same loaded model. The two paths alternate
-which goes first per question (the model's KV prefix cache favours whichever runs second); the
-index and embedder are loaded before timing starts, so neither path pays for them.
+the `ask` time is `agent.loop.ask` in-process with the same loaded model. Each path starts
+from an empty KV cache (otherwise the second would reuse the first one's prefill of the same
+question), and the index and embedder are loaded before timing starts, so neither pays for them.
 UI overhead = sum(UI full) / sum(ask) - 1.
 
     python bench/ui_latency.py                # 2 questions per kind, local 0.5B
@@ -85,6 +85,7 @@ def main() -> int:
         for i, q in enumerate(tqdm(questions, desc=f"ui vs ask ({args.model})", unit="question")):
             row = {"id": q["id"], "kind": q["kind"]}
             for path in (("ui", "ask") if i % 2 == 0 else ("ask", "ui")):
+                model.lm.reset_cache()  # the second path would otherwise reuse the first one's prefill
                 if path == "ui":
                     row |= ui_turn(client, q["question"], args.model)
                 else:
