@@ -30,8 +30,10 @@ index: $(STAMP)
 		nohup $(LITMOL) index build --stage dense > $${LITMOL_HOME:-$$HOME/.litmol}/logs/index-build.log 2>&1 & \
 	fi
 
-# builds what is missing (index; the local model is dequantized once on first start), then the app
+# builds what is missing (index, drug–disease link table; the local model is dequantized once on
+# first start), then the app
 run: index
+	$(LITMOL) links build
 	$(LITMOL) ui
 
 test: $(STAMP)
@@ -45,3 +47,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/retrieval_quality.py
 	$(BIN)/python bench/query_latency.py
 	$(BIN)/python bench/predictor_throughput.py
+	$(BIN)/python bench/links_eval.py

@@ -13,9 +13,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from .tools import PMID_RE
+from .tools import LITERATURE_TOOLS, PMID_RE
 
-LITERATURE_TOOLS = {"search_literature", "get_article"}
 WORD = re.compile(r"[a-z][a-z0-9\-]{2,}")
 SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\[])")
 CITED = re.compile(r"\[\s*PMID\s*:?\s*\d+\s*\]|PMID\s*:?\s*\d+", re.IGNORECASE)
@@ -50,7 +49,7 @@ def passages_from(messages: list[Any]) -> list[Passage]:
         starts = list(PMID_RE.finditer(content))
         for i, match in enumerate(starts):
             end = starts[i + 1].start() if i + 1 < len(starts) else len(content)
-            text = content[match.end():end].replace("</passages>", "").replace("</article>", "")
+            text = content[match.end():end].replace("</passages>", "").replace("</article>", "").replace("</links>", "")
             text = re.sub(r"^\s*\((?:\d{4}|n\.d\.)\)\s*", "", text).strip()
             key = (match.group(1), text[:80])
             if text and key not in seen:

@@ -326,7 +326,8 @@ def _decoding_mode(messages: Sequence[BaseMessage], tools: list[dict[str, Any]] 
     return ("auto", left) if left and len(used) < tool_rounds else ("none", None)
 
 
-FAMILY = {"search_literature": "literature", "get_article": "literature", "resolve_molecule": "molecule",
+FAMILY = {"search_literature": "literature", "get_article": "literature", "find_links": "literature",
+          "resolve_molecule": "molecule",
           "predict_properties": "molecule"}
 ANSWER_NUDGE = ("Now answer my question from the tool results above, in two to four plain sentences with the "
                 "values or findings; cite passages as [PMID:number]; no tool calls. My question: {question}")

@@ -58,5 +58,17 @@ def index_home(built_home, monkeypatch):
 
     monkeypatch.setenv("LITMOL_HOME", str(built_home))
     tools._index.cache_clear()
+    tools._links.cache_clear()
     yield built_home
     tools._index.cache_clear()
+    tools._links.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def links_home(built_home) -> Path:
+    """The built test home with its link table mined (real tagger and the packaged model)."""
+    from retrieval import RetrievalSettings
+    from retrieval.links.table import build_links
+
+    build_links(RetrievalSettings(home=built_home), progress=False)
+    return built_home

@@ -20,7 +20,7 @@ import gradio as gr
 import pandas as pd
 from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage, ToolMessage
 
-from . import render
+from . import links_tab, render
 
 logger = logging.getLogger(__name__)
 
@@ -385,6 +385,9 @@ def build_app(factory: ChatModelFactory | None = None, default_model: str = "0.5
             go.click(search, [query, mode, since, until, k], [results, pmids, note], api_name="search")
             query.submit(search, [query, mode, since, until, k], [results, pmids, note], api_visibility="private")
             results.select(show_article, [pmids], abstract, api_visibility="private")
+
+        with gr.Tab("Links"):
+            links_tab.build_tab()
     app.queue(max_size=QUEUE_SIZE, default_concurrency_limit=1)
     return app
 

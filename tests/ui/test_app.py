@@ -37,17 +37,20 @@ def factory(backend: str, model: str | None, base_url: str | None):
 def serving(home, factory):
     """The app on loopback with LITMOL_HOME at `home` for its tools; restored afterwards."""
     from agent import tools
+    from ui import links_tab
     from ui.app import launch
 
     old = os.environ.get("LITMOL_HOME")
     os.environ["LITMOL_HOME"] = str(home)
     tools._index.cache_clear()
+    links_tab._table.cache_clear()
     app = launch(port=None, factory=factory, prevent_thread_lock=True)
     try:
         yield app
     finally:
         app.close()
         tools._index.cache_clear()
+        links_tab._table.cache_clear()
         if old is None:
             os.environ.pop("LITMOL_HOME", None)
         else:
@@ -55,10 +58,10 @@ def serving(home, factory):
 
 
 @pytest.fixture(scope="module")
-def client(built_home):
+def client(links_home):
     from gradio_client import Client
 
-    with serving(built_home, factory) as app:
+    with serving(links_home, factory) as app:
         yield Client(app.local_url, verbose=False)
 
 
@@ -170,3 +173,19 @@ def test_chat_with_the_real_local_model(built_home, tmp_path_factory):
             "Does caffeine cross the blood-brain barrier?", [], "local", "0.5b", "", api_name="/chat")
     assert any((m.get("metadata") or {}).get("title", "").startswith("Tool · ") for m in history)
     assert record["tool_calls"] and text_of(history[-1]).strip()
+
+
+def test_links_tab_tabulates_links_with_pmids_and_draws_the_network(client):
+    from gradio_client.exceptions import AppError
+
+    table, note, network = client.predict("angina", "disease", "treats", 1, api_name="/links")
+    table = table.get("value", table)  # gr.update(value=..., datatype=...) comes back whole
+    rows = table["data"]
+    headers = table["headers"]
+    assert headers[:3] == ["drug", "relation", "disease"]
+    assert any(r[0] == "Nifedipine" and "417957" in r[headers.index("PMIDs")] for r in rows)
+    assert all(r[1] == "treats" for r in rows)
+    assert "links in 320 mined abstracts" in note
+    assert network and network.get("type") == "matplotlib"
+    with pytest.raises(AppError, match="not in the vocabulary"):
+        client.predict("qwertyuiop", "disease", "treats + causes", 1, api_name="/links")

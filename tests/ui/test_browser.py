@@ -21,12 +21,12 @@ pytestmark = [pytest.mark.integration,
 
 
 @pytest.fixture(scope="module")
-def page(built_home, tmp_path_factory):
+def page(links_home, tmp_path_factory):
     playwright = pytest.importorskip("playwright.sync_api")
     def literature_model(backend, model, base_url):  # whatever the model selector says
         return factory(backend, "fake-literature", base_url)
 
-    with serving(built_home, literature_model) as app, playwright.sync_playwright() as p:
+    with serving(links_home, literature_model) as app, playwright.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         try:
             tab = browser.new_page(viewport={"width": 1400, "height": 1000})
@@ -57,3 +57,16 @@ def test_molecules_tab_in_the_browser(page):
     page.get_by_text("4 rows, 1 could not be read").wait_for(timeout=60_000)
     page.locator("img[alt='structure']:visible").first.wait_for()
     page.screenshot(path=str(RESULTS / "ui_molecules.png"), full_page=True)
+
+
+def test_links_tab_in_the_browser(page):
+    page.get_by_role("tab", name="Links").click()
+    page.get_by_label("Drug or disease").fill("angina")
+    page.get_by_role("button", name="Find links").click()
+    page.get_by_text("mined abstracts; click a row").wait_for(timeout=60_000)
+    page.get_by_text("Nifedipine", exact=True).first.click()
+    page.get_by_text("Nifedipine treats Angina Pectoris").wait_for(timeout=30_000)
+    page.locator("a[href='https://pubmed.ncbi.nlm.nih.gov/417957/']:visible").first.wait_for()
+    page.locator(".block:has-text('Articles per year') img").first.wait_for(timeout=30_000)
+    page.wait_for_timeout(500)  # the evidence fades in
+    page.screenshot(path=str(RESULTS / "ui_links.png"), full_page=True)

@@ -1,0 +1,156 @@
+"""Drug–disease link mining against the MeSH silver key, its throughput and query latency.
+
+Quality: the miner (dictionary tagger + relation classifier, retrieval/links) runs on the dev
+and test articles of pubmed20n0014 (titles and abstracts only; MeSH dropped on reading) and is
+scored with corpora/links/key.jsonl at the article-pair level and the corpus level (pairs
+pooled over the articles), per relation, against three versions of the key:
+  * full      every key pair (many name drug classes, or drugs only the full text names);
+  * in_text   key pairs whose abstract names the drug and the disease (the `in_text` flag);
+  * relaxed   in_text, a MeSH parent or child of the key's concept also counting
+              ("Arthritis" for "Arthritis, Experimental").
+Two baselines run on the same candidates: every co-mentioned pair (the recall ceiling of the
+tagger) and a sentence-cue rule (treats if a shared sentence says treat/therapy/effective,
+causes if it says induced/toxicity/adverse). Tagger coverage: the share of in-text key pairs
+whose drug and disease are both tagged.
+
+Speed: tagging + scoring in abstracts/s (test articles, one core), and the time to answer a
+`links --disease` query on the built default index's link table (p50/p95 over diseases),
+next to the time to open the table.
+
+    python bench/links_eval.py          # needs `litmol links build` for the latency part
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import statistics
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.common import save, table  # noqa: E402
+
+TREAT_CUE = re.compile(r"\btreat|therap|\beffective|\befficac|\bmanagement of")
+CAUSE_CUE = re.compile(r"induced|toxicit|adverse|\bcaused\b|poisoning|side effect")
+
+
+def cue_label(evidence: str) -> str:
+    low = evidence.lower()
+    if CAUSE_CUE.search(low):
+        return "causes"
+    if TREAT_CUE.search(low):
+        return "treats"
+    return "other"
+
+
+def quality(split_name: str, cands: dict, model, gold, matcher, relaxed) -> list[dict]:
+    from retrieval.links.key import evaluate
+
+    methods = {
+        "miner": [(p, model.label(c.probs), c.drug, c.disease) for p, cs in cands.items() for c in model.score(cs)],
+        "co-mention": [(p, rel, c.drug, c.disease) for p, cs in cands.items() for c in cs for rel in ("treats", "causes")],
+        "sentence cues": [(p, cue_label(c.evidence), c.drug, c.disease) for p, cs in cands.items() for c in cs
+                          if c.features.get("no_shared_sentence") == 0.0],
+    }
+    rows = []
+    for method, predicted in methods.items():
+        predicted = [x for x in predicted if x[1] != "other"]
+        for key_name, m, in_text in (("full", matcher, False), ("in_text", matcher, True), ("relaxed", relaxed, True)):
+            res = evaluate(predicted, gold, m, in_text_only=in_text)
+            for level in ("article", "corpus"):
+                for rel, r in res[level].items():
+                    rows.append({"split": split_name, "method": method, "key": key_name, "level": level,
+                                 "relation": rel, "P": r["precision"], "R": r["recall"], "F1": r["f1"],
+                                 "predicted": r["predicted"], "gold": r["gold"]})
+    return rows
+
+
+def coverage(cands: dict, gold, matcher) -> dict:
+    """Share of in-text key pairs whose drug and disease are both among an article's candidates."""
+    by_pmid = defaultdict(list)
+    for p, cs in cands.items():
+        by_pmid[p] = cs
+    out = {}
+    for rel in ("treats", "causes"):
+        pairs = [g for g in gold if g.relation == rel and g.in_text]
+        hit = sum(any(matcher.same(c.drug, g.drug_ui, g.drug) and matcher.same(c.disease, g.disease_ui, g.disease)
+                      for c in by_pmid.get(g.pmid, ())) for g in pairs)
+        out[rel] = round(hit / len(pairs), 4) if pairs else None
+    return out
+
+
+def latency(n_queries: int) -> dict:
+    from retrieval import RetrievalSettings
+    from retrieval.links.table import LinkTable
+
+    t0 = time.perf_counter()
+    table_ = LinkTable.open(RetrievalSettings())
+    open_s = time.perf_counter() - t0
+    diseases = [name for (name,) in table_.conn.execute(
+        "SELECT c.name FROM pairs p JOIN concepts c ON c.id = p.disease WHERE p.relation != 'other' "
+        "GROUP BY p.disease ORDER BY COUNT(*) DESC LIMIT ?", (n_queries,))]
+    times, hyp_times = [], []
+    for name in diseases:
+        t1 = time.perf_counter()
+        table_.links(disease=name)
+        times.append((time.perf_counter() - t1) * 1000)
+    for name in diseases[:10]:
+        t1 = time.perf_counter()
+        table_.hypotheses(name)
+        hyp_times.append((time.perf_counter() - t1) * 1000)
+    q = statistics.quantiles(times, n=20) if len(times) > 1 else times * 19
+    return {"queries": len(times), "articles_in_table": table_.n_articles, "open_s": round(open_s, 2),
+            "links_p50_ms": round(statistics.median(times), 1), "links_p95_ms": round(q[18], 1),
+            "links_max_ms": round(max(times), 1), "hypotheses_p50_ms": round(statistics.median(hyp_times), 1),
+            "hypotheses_max_ms": round(max(hyp_times), 1)}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--queries", type=int, default=50, help="diseases queried for latency (default 50)")
+    ap.add_argument("--no-latency", action="store_true", help="skip the link-table latency part")
+    args = ap.parse_args()
+
+    from retrieval.links.key import Matcher, gold_pairs, load_key, load_split
+    from retrieval.links.relations import RelationModel, candidates
+    from retrieval.links.tagger import Tagger
+    from retrieval.links.train import key_articles
+    from retrieval.links.vocab import default_vocabulary
+
+    vocab = default_vocabulary()
+    tagger, model = Tagger(vocab), RelationModel.load()
+    approved = vocab.approved_ids()
+    matcher, relaxed = Matcher(vocab), Matcher(vocab, relaxed=True)
+    split = load_split()
+    records = [r for r in key_articles() if split.get(r.pmid) in ("dev", "test")]
+    results, rows = {"quality": [], "coverage": {}}, []
+    for name in ("dev", "test"):
+        recs = [r for r in records if split[r.pmid] == name]
+        t0 = time.perf_counter()
+        cands = {r.pmid: model.score(candidates(r.title, r.abstract, tagger.tag, approved)) for r in recs}
+        seconds = time.perf_counter() - t0
+        gold = gold_pairs(load_key(name))
+        results["quality"] += quality(name, cands, model, gold, matcher, relaxed)
+        results["coverage"][name] = coverage(cands, gold, matcher)
+        results[f"{name}_abstracts_per_s"] = round(len(recs) / seconds, 1)
+        results[f"{name}_articles"] = len(recs)
+    rows = [r for r in results["quality"] if r["split"] == "test"]
+    print("test split (article-pair level unless 'corpus'):")
+    print(table(rows, ["method", "key", "level", "relation", "P", "R", "F1", "predicted", "gold"]))
+    print(f"\ntagger coverage of in-text key pairs (test): {results['coverage']['test']}")
+    print(f"tagging + scoring: {results['test_abstracts_per_s']} abstracts/s ({results['test_articles']} test articles)")
+    if not args.no_latency:
+        results["latency"] = latency(args.queries)
+        lat = results["latency"]
+        print(f"links --disease: p50 {lat['links_p50_ms']} ms, p95 {lat['links_p95_ms']} ms over {lat['queries']} "
+              f"diseases ({lat['articles_in_table']:,} articles); table open {lat['open_s']} s; "
+              f"hypotheses p50 {lat['hypotheses_p50_ms']} ms")
+    print(f"saved {save('links_eval', results)}")
+
+
+if __name__ == "__main__":
+    main()
