@@ -202,7 +202,7 @@ def fit(examples: list[dict[str, float]], labels: list[set[str]], c: float = 1.0
     weights: dict[str, list[float]] = {n: [0.0] * len(RELATIONS) for n in names}
     for i, rel in enumerate(RELATIONS):
         y = [rel in lab for lab in labels]
-        clf = LogisticRegression(C=c, max_iter=2000, solver="liblinear", fit_intercept=False)
+        clf = LogisticRegression(C=c, max_iter=2000, solver="liblinear", fit_intercept=False, random_state=0)
         clf.fit(x, y)
         for n, w in zip(names, clf.coef_[0], strict=True):
             weights[n][i] = float(w)
