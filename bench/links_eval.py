@@ -10,8 +10,11 @@ pooled over the articles), per relation, against three versions of the key:
               ("Arthritis" for "Arthritis, Experimental").
 Two baselines run on the same candidates: every co-mentioned pair (the recall ceiling of the
 tagger) and a sentence-cue rule (treats if a shared sentence says treat/therapy/effective,
-causes if it says induced/toxicity/adverse). Tagger coverage: the share of in-text key pairs
-whose drug and disease are both tagged.
+causes if it says induced/toxicity/adverse); and an oracle that labels every candidate as the
+key does (strict match), which is the best any relation classifier could do on these
+candidates: its recall is the tagger's ceiling. Tagger coverage: the share of in-text key pairs
+whose drug and disease are both tagged. Key vs. reading: the share of test MeSH pairs "drug given
+for a disease" (qualifiers in the broad sense) that the key's strict TU x DT rule calls treats.
 
 Speed: tagging + scoring in abstracts/s (test articles, one core), and the time to answer a
 `links --disease` query on the built default index's link table (p50/p95 over diseases),
@@ -48,9 +51,15 @@ def cue_label(evidence: str) -> str:
 
 
 def quality(split_name: str, cands: dict, model, gold, matcher, relaxed) -> list[dict]:
-    from retrieval.links.key import evaluate
+    from retrieval.links.key import evaluate, labels_for
 
+    gold_by_pmid = defaultdict(list)
+    for g in gold:
+        gold_by_pmid[g.pmid].append(g)
     methods = {
+        # the ceiling of this tagger: a relation classifier that is right on every candidate
+        "oracle relations": [(p, rel, c.drug, c.disease) for p, cs in cands.items() for c in cs
+                             for rel in labels_for(p, c.drug, c.disease, gold_by_pmid, matcher)],
         "miner": [(p, model.label(c.probs), c.drug, c.disease) for p, cs in cands.items() for c in model.score(cs)],
         "co-mention": [(p, rel, c.drug, c.disease) for p, cs in cands.items() for c in cs for rel in ("treats", "causes")],
         "sentence cues": [(p, cue_label(c.evidence), c.drug, c.disease) for p, cs in cands.items() for c in cs
@@ -81,6 +90,38 @@ def coverage(cands: dict, gold, matcher) -> dict:
                       for c in by_pmid.get(g.pmid, ())) for g in pairs)
         out[rel] = round(hit / len(pairs), 4) if pairs else None
     return out
+
+
+def qualifier_ambiguity(split_name: str) -> dict:
+    """How much of "drug given for a disease" the key calls treats: among the test articles' MeSH
+    pairs of a key drug with *therapeutic use* or *administration & dosage* and another heading
+    with *drug therapy*, *prevention & control* or *therapy*, the share that are key pairs
+    (TU x DT). Evaluation side only: it reads the MeSH that the miner never sees."""
+    from retrieval.corpus import default_corpus_paths
+    from retrieval.ingest import collect_records
+    from retrieval.links.key import load_key, load_split
+    from retrieval.links.train import KEY_CORPUS
+
+    split = load_split()
+    key_drugs = {r["drug"] for r in load_key()}
+    path = next(p for p in default_corpus_paths() if p.name == KEY_CORPUS)
+    records, _ = collect_records([path], workers=1)
+    broad, strict = set(), set()
+    for rec in records:
+        if split.get(rec.pmid) != split_name:
+            continue
+        for d in rec.mesh:
+            dq = set(d.qualifiers)
+            if d.name not in key_drugs or not dq & {"therapeutic use", "administration & dosage"}:
+                continue
+            for s in rec.mesh:
+                sq = set(s.qualifiers)
+                if s.name != d.name and sq & {"drug therapy", "prevention & control", "therapy"}:
+                    broad.add((rec.pmid, d.name, s.name))
+                    if "therapeutic use" in dq and "drug therapy" in sq:
+                        strict.add((rec.pmid, d.name, s.name))
+    return {"drug_for_disease_pairs": len(broad), "key_treats_pairs": len(strict),
+            "share_in_key": round(len(strict) / len(broad), 3) if broad else None}
 
 
 def latency(n_queries: int) -> dict:
@@ -143,6 +184,10 @@ def main() -> None:
     print(table(rows, ["method", "key", "level", "relation", "P", "R", "F1", "predicted", "gold"]))
     print(f"\ntagger coverage of in-text key pairs (test): {results['coverage']['test']}")
     print(f"tagging + scoring: {results['test_abstracts_per_s']} abstracts/s ({results['test_articles']} test articles)")
+    results["qualifier_ambiguity"] = amb = qualifier_ambiguity("test")
+    print(f"key vs. reading: of {amb['drug_for_disease_pairs']} test MeSH pairs 'drug given for a disease' "
+          f"(therapeutic use or administration & dosage x drug therapy, prevention & control or therapy), "
+          f"{amb['share_in_key']:.0%} are treats in the key")
     if not args.no_latency:
         results["latency"] = latency(args.queries)
         lat = results["latency"]

@@ -16,6 +16,10 @@ from .vocab import _PREFIXES, STOP_TOKENS, Vocabulary, normalize_token
 _TOKEN = re.compile(r"[A-Za-z0-9]+")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\[])")
 _NOT_AN_END = re.compile(r"(?:\b(?:e\.g|i\.e|et al|vs|approx|ca|Dr|Fig|No|St)\.|\b[A-Z]\.)$")
+# head nouns of "X of the <organ>" disease phrases (normalised)
+OF_HEADS = frozenset(["tumor", "carcinoma", "cancer", "neoplasm", "disease", "infection", "ulcer", "failure",
+                      "insufficiency", "abscess", "sarcoma", "adenocarcinoma", "lymphoma", "injury", "metastase"])
+_HARD_BREAK = re.compile(r"[.;:!?()\[\]]")
 _PAREN = re.compile(r"\(\s*([A-Za-z][A-Za-z0-9\-]{1,9})\s*\)")
 
 
@@ -95,10 +99,16 @@ class Tagger:
         words = _word_tokens(text)
         by_form, concepts, max_len = self.vocab.by_form, self.vocab.concepts, self.vocab.max_len
         found: list[tuple[int, int, str, str]] = []
+        # a name never runs across a sentence end, a bracket or a colon ("...hepatitis. A case" is
+        # not Hepatitis A): reach[i] is how many words from i stay inside one such stretch
+        reach = [1] * len(words)
+        for k in range(len(words) - 2, -1, -1):
+            if not _HARD_BREAK.search(text, words[k][1], words[k + 1][0]):
+                reach[k] = reach[k + 1] + 1
         i = 0
         while i < len(words):
             match = None
-            for n in range(min(max_len, len(words) - i), 0, -1):
+            for n in range(min(max_len, reach[i]), 0, -1):
                 cid = by_form.get(tuple(w[2] for w in words[i:i + n]))
                 if cid is not None:
                     match = (n, cid)
@@ -106,11 +116,22 @@ class Tagger:
             # a two-word disease name with one word inserted, preferred over a shorter exact match:
             # "Pseudomonas aeruginosa infections" is Pseudomonas Infections (not just the organism),
             # "coronary heart disease" Coronary Disease
-            if (match is None or match[0] < 3) and i + 2 < len(words) and words[i + 1][2] not in STOP_TOKENS \
+            if (match is None or match[0] < 3) and reach[i] > 2 and words[i + 1][2] not in STOP_TOKENS \
                     and len(words[i][2]) > 3 and len(words[i + 2][2]) > 3:
                 cid = by_form.get((words[i][2], words[i + 2][2]))
                 if cid is not None and concepts[cid].type == "disease":
                     match = (3, cid)
+            # "carcinoma of the prostate", "tumours of the kidney": head noun, of (the), organ
+            if (match is None or match[0] < 2) and words[i][2] in OF_HEADS:
+                j = i + 1 + (i + 1 < len(words) and words[i + 1][2] == "of")
+                j += j < len(words) and words[j][2] == "the"
+                if j > i + 1:
+                    for n in (2, 1):
+                        organ = tuple(w[2] for w in words[j:min(j + n, i + reach[i])])
+                        cid = by_form.get(organ + (words[i][2],)) if len(organ) == n else None
+                        if cid is not None and concepts[cid].type == "disease":
+                            match = (j + n - i, cid)
+                            break
             if match is None:
                 i += 1
                 continue

@@ -96,6 +96,21 @@ class Concept:
         return natural(self.name) if self.id.startswith("D") else self.name
 
 
+# Organ nouns and the adjectives abstracts use for them ("renal failure" is Kidney Failure,
+# "carcinoma of the prostate" Prostatic Neoplasms); one swap per variant, both directions.
+ORGAN_WORDS = (("kidney", "renal"), ("heart", "cardiac"), ("liver", "hepatic"), ("lung", "pulmonary"),
+               ("stomach", "gastric"), ("brain", "cerebral"), ("skin", "cutaneous"), ("breast", "mammary"),
+               ("prostatic", "prostate"), ("ovarian", "ovary"), ("pancreatic", "pancreas"), ("colonic", "colon"),
+               ("esophageal", "esophagus"), ("uterine", "uterus"), ("urinary bladder", "bladder"),
+               ("testicular", "testis"), ("thyroid", "thyroid gland"), ("rectal", "rectum"))
+_ORGAN_SWAP = {a: b for pair in ORGAN_WORDS for a, b in (pair, pair[::-1])}
+_ORGAN_RX = re.compile(r"(?i)\b(" + "|".join(sorted(map(re.escape, _ORGAN_SWAP), key=len, reverse=True)) + r")\b")
+
+
+def _organ_variants(form: str) -> set[str]:
+    return {form[:m.start()] + _ORGAN_SWAP[m.group(1).lower()] + form[m.end():] for m in _ORGAN_RX.finditer(form)}
+
+
 def _variants(name: str, kind: str) -> set[str]:
     out = {name, natural(name)}
     base = re.sub(r"\s*\([^)]*\)", "", name)  # "Benz(a)Anthracenes" keeps; "X (Y)" drops the aside
@@ -115,6 +130,10 @@ def _variants(name: str, kind: str) -> set[str]:
                 if low.endswith(suffix):
                     stem = form[: -len(suffix)]
                     out.update(stem + alt for alt in alternatives)
+        for form in list(out):
+            out |= _organ_variants(form)
+    elif kind in ("drug", "chemical") and " " not in name and name.lower().endswith("in") and len(name) > 6:
+        out.add(name + "e")  # European spellings: nitroglycerine, heparine
     return out
 
 

@@ -127,3 +127,14 @@ def test_killed_dense_build_leaves_index_usable_and_resumes(tmp_path, model_cach
     stats = json.loads(litmol(home, "index", "stats", "--json").stdout)
     assert stats["status"] == "complete" and stats["dense"]["count"] == 320
     assert f"reused {done_before} checkpoint chunk" in rerun.stderr
+
+
+@pytest.mark.parametrize("argv", [["-q", "--index", "alt", "links", "build"], ["links", "build", "-q", "--index", "alt"],
+                                  ["--index", "alt", "links", "-q", "build"]])
+def test_common_options_work_before_or_after_the_subcommand(argv):
+    from agent.cli import build_parser
+
+    args = build_parser().parse_args(argv)
+    assert (args.quiet, args.verbose, args.index) == (True, False, "alt")
+    plain = build_parser().parse_args(["links", "build"])
+    assert (plain.quiet, plain.verbose, plain.index) == (False, False, None)
