@@ -58,6 +58,20 @@ def test_tagger_folds_case_plurals_hyphens_and_possessives(tagger):
     assert ("Pseudomonas aeruginosa infections", "Pseudomonas Infections") in found
 
 
+def test_tagger_reads_organ_adjectives_of_phrases_and_stops_at_sentence_ends(tagger):
+    # real titles and first sentences (PMIDs 401083, 410040, 404747, 422936, 416797)
+    text = ("Disulfiram hepatitis. A case of an adult with disulfiram-induced hepatitis is presented. "
+            "Nitroglycerine ointment. Hormonal treatment in cases of carcinoma of the prostate. "
+            "A more pronounced effect on epithelial tumours of the kidney. "
+            "Eight patients with chronic congestive cardiac failure secondary to ischaemic heart disease.")
+    found = {(t, n) for t, n, _ in names(tagger, tagger.tag(text))}
+    assert ("hepatitis", "Hepatitis") in found and not any(n == "Hepatitis A" for _, n in found)
+    assert ("Nitroglycerine", "Nitroglycerin") in found
+    assert ("carcinoma of the prostate", "Prostatic Neoplasms") in found
+    assert ("tumours of the kidney", "Kidney Neoplasms") in found
+    assert ("cardiac failure", "Heart Failure") in found
+
+
 def test_abbreviation_needs_matching_initials(tagger):
     text = "Patients with angina pectoris (XYZ) were treated. XYZ was stable."
     assert all(m.via != "abbreviation" for m in tagger.tag(text))
