@@ -104,7 +104,8 @@ def find(name: str, kind: str, relation: str, min_articles: float | None) -> tup
              + (" …" if len(lk.pmids) > 6 else "")} for lk in links]
     frame = pd.DataFrame(rows, columns=COLUMNS)
     center = (links[0].disease if kind == "disease" else links[0].drug) if links else name
-    note = (f"{len(links)} links in {table.n_articles:,} mined abstracts; click a row for its evidence and trend"
+    plural = "" if len(links) == 1 else "s"
+    note = (f"{len(links)} link{plural} in {table.n_articles:,} mined abstracts; click a row for its evidence and trend"
             if links else f"No links for {name}: try another relation or fewer articles.")
     state = [lk.to_dict() for lk in links]
     return (gr.update(value=frame, datatype=["str", "str", "str", "number", "number", "str", "markdown"]), state,

@@ -53,7 +53,9 @@ def _fingerprint() -> str:
     from predictors.lexicon import LEXICON_FILE
 
     h = hashlib.sha256()
-    for path in (VOCAB_FILE, SYNONYMS_FILE, MODEL_FILE, LEXICON_FILE):
+    here = Path(__file__).parent  # the tagging and scoring code too: a new rule re-mines the table
+    for path in (VOCAB_FILE, SYNONYMS_FILE, MODEL_FILE, LEXICON_FILE, here / "tagger.py", here / "vocab.py",
+                 here / "relations.py"):
         h.update(path.read_bytes() if path.is_file() else b"")
     return h.hexdigest()[:16]
 
@@ -214,6 +216,9 @@ class LinkTable:
             raise BadQueryError(f"empty {kind} name")
         types = ("drug", "chemical") if kind == "drug" else ("disease",)
         concept = self.vocab.lookup(text, types)
+        if concept is None and kind == "disease":  # "Parkinson's", "Cushing": the eponym alone
+            concept = next((c for suffix in (" disease", " syndrome")
+                            if (c := self.vocab.lookup(text + suffix, types)) is not None), None)
         if concept is None:
             from predictors.lexicon import default_lexicon
 

@@ -132,6 +132,8 @@ def _variants(name: str, kind: str) -> set[str]:
                     out.update(stem + alt for alt in alternatives)
         for form in list(out):
             out |= _organ_variants(form)
+            if " mellitus" in form.lower():  # "type 2 diabetes"
+                out.add(re.sub(r"(?i) mellitus", "", form))
     elif kind in ("drug", "chemical") and " " not in name and name.lower().endswith("in") and len(name) > 6:
         out.add(name + "e")  # European spellings: nitroglycerine, heparine
     return out

@@ -102,6 +102,23 @@ def test_unknown_names_get_suggestions(links_home):
         table.links(disease="angina", relation="prevents")
 
 
+def test_everyday_disease_names_resolve(links_home, tagger):
+    from retrieval import BadQueryError
+    from retrieval.links.table import LinkTable
+
+    vocab = tagger.vocab
+    for text in ("type 2 diabetes", "type II diabetes", "diabetes mellitus type 2", "NIDDM"):
+        assert vocab.lookup(text, ("disease",)).name == "Diabetes Mellitus, Type 2", text
+    table = LinkTable.open(RetrievalSettings(home=links_home))
+    for text in ("Parkinson's", "Alzheimer"):  # the eponym alone: "... disease" is meant
+        try:
+            cid = table.resolve(text, "disease")
+        except BadQueryError as err:  # known, but no test-slice article mentions it
+            assert "not mentioned in the indexed articles" in str(err), err
+        else:
+            assert vocab.concepts[cid].name in ("Parkinson Disease", "Alzheimer Disease")
+
+
 def test_miner_never_reads_mesh_of_the_corpus(home_copy):
     """The leakage rule: scramble every article's MeSH headings in the index and mining gives
     the same table, and the vocabulary holds no heading found only in dev/test articles."""

@@ -185,7 +185,7 @@ def test_links_tab_tabulates_links_with_pmids_and_draws_the_network(client):
     assert headers[:3] == ["drug", "relation", "disease"]
     assert any(r[0] == "Nifedipine" and "417957" in r[headers.index("PMIDs")] for r in rows)
     assert all(r[1] == "treats" for r in rows)
-    assert "links in 320 mined abstracts" in note
+    assert f"{len(rows)} link{'' if len(rows) == 1 else 's'} in 320 mined abstracts" in note
     assert network and network.get("type") == "matplotlib"
     with pytest.raises(AppError, match="not in the vocabulary"):
         client.predict("qwertyuiop", "disease", "treats + causes", 1, api_name="/links")

@@ -64,7 +64,8 @@ def test_links_tab_in_the_browser(page):
     page.get_by_label("Drug or disease").fill("angina")
     page.get_by_role("button", name="Find links").click()
     page.get_by_text("mined abstracts; click a row").wait_for(timeout=60_000)
-    page.get_by_text("Nifedipine", exact=True).first.click()
+    # the table renders each cell twice (display and a hidden editor): click the visible one
+    page.locator(":text-is('Nifedipine'):visible").first.click()
     page.get_by_text("Nifedipine treats Angina Pectoris").wait_for(timeout=30_000)
     page.locator("a[href='https://pubmed.ncbi.nlm.nih.gov/417957/']:visible").first.wait_for()
     page.locator(".block:has-text('Articles per year') img").first.wait_for(timeout=30_000)
