@@ -189,9 +189,9 @@ def main() -> None:
             if name in CHECK_TAGS or n > 0.03 * n_docs:
                 continue
             kind = types[name]
-            head = name.split(", ")[0]
-            if kind == "other" and head != name and types.get(head) == "disease" and head not in GENERIC \
-                    and name.split(", ")[-1] not in PROCEDURE_SUBTYPES:
+            head, *subtype = name.split(", ")
+            if kind == "other" and subtype and types.get(head) == "disease" and head not in GENERIC \
+                    and subtype[-1] not in PROCEDURE_SUBTYPES:
                 kind = "disease"  # a subtype seen too rarely to type: "Diabetes Mellitus, Type 2"
             kinds[kind] += 1
             fh.write(f"{ui_of[name]}\t{name}\t{kind}\t{n}\n")

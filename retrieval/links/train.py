@@ -23,13 +23,20 @@ logger = logging.getLogger(__name__)
 KEY_CORPUS = "pubmed20n0014.xml.gz"
 
 
-def key_articles() -> list[Any]:
-    """The records of the key's corpus file (titles, abstracts; MeSH is dropped here)."""
+def key_corpus_records() -> list[Any]:
+    """The records of the key's corpus file as parsed, MeSH included (evaluation side only)."""
     from ..corpus import default_corpus_paths
     from ..ingest import collect_records
 
     path = next(p for p in default_corpus_paths() if p.name == KEY_CORPUS)
     records, _ = collect_records([path], workers=1)
+    return records
+
+
+def key_articles(records: list[Any] | None = None) -> list[Any]:
+    """The records of the key's corpus file (titles, abstracts; MeSH is dropped here, in place
+    when `records` already holds them)."""
+    records = key_corpus_records() if records is None else records
     for rec in records:
         rec.mesh = []  # the miner's side never sees indexing
     return records
@@ -102,8 +109,8 @@ def train(cs: tuple[float, ...] = (0.03, 0.1, 0.3, 1.0), progress: bool = True, 
         for c in items:
             examples.append(c.features)
             labels.append(labels_for(pmid, c.drug, c.disease, gold_by_pmid, relaxed if relaxed_labels else matcher))
-    logger.info("%d training candidates (%d treats, %d causes)", len(examples),
-                sum("treats" in lab for lab in labels), sum("causes" in lab for lab in labels))
+    positives = {rel: sum(rel in lab for lab in labels) for rel in RELATIONS}
+    logger.info("%d training candidates (%d treats, %d causes)", len(examples), *positives.values())
     trials, best = [], -1.0
     for c in cs:
         model = RelationModel(fit(examples, labels, c), {r: 0.5 for r in RELATIONS}, {})
@@ -126,5 +133,6 @@ def train(cs: tuple[float, ...] = (0.03, 0.1, 0.3, 1.0), progress: bool = True, 
         "test_article_f1_in_text_key": {r: test["in_text_key"]["article"][r]["f1"] for r in RELATIONS},
         "reproduce": "litmol links train",
     })
-    report = {"trials": trials, "test": test, "seconds": round(time.perf_counter() - t0, 1)}
+    report = {"training_candidates": len(examples), "training_positives": positives, "trials": trials, "test": test,
+              "seconds": round(time.perf_counter() - t0, 1)}
     return chosen, report
