@@ -41,7 +41,7 @@ def _answer_started(history: list[dict]) -> bool:
 def ui_turn(client, question: str, model: str) -> dict:
     started = time.perf_counter()
     first_update = first_token = None
-    job = client.submit(question, [], "local", model, "", api_name="/chat")
+    job = client.submit(question, [], model, api_name="/chat")
     for update in job:
         now = time.perf_counter() - started
         history = update[0] if isinstance(update, list | tuple) else []
@@ -78,7 +78,7 @@ def main() -> int:
     from agent.tools import search_literature
 
     search_literature.invoke({"query": "warm-up"})  # index and embedder load once, before either path is timed
-    app = launch(port=None, factory=lambda *_: model, prevent_thread_lock=True)
+    app = launch(port=None, factory=lambda *_: model, prevent_thread_lock=True, default_model=args.model)
     client = Client(app.local_url, verbose=False)
     rows = []
     try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import tempfile
 import threading
 import time
@@ -21,6 +22,7 @@ import pandas as pd
 from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage, ToolMessage
 
 from . import links_tab, render
+from .settings import ChatEndpoint, default_endpoints
 
 logger = logging.getLogger(__name__)
 
@@ -47,21 +49,37 @@ ChatModelFactory = Callable[[str, str | None, str | None], Any]
 
 
 class ChatModels:
-    """Chat models (and their compiled agents) by (backend, model, URL), built once and shared."""
+    """The operator's allow-list of chat models, and their compiled agents built once and shared.
 
-    def __init__(self, factory: ChatModelFactory | None = None) -> None:
+    A browser picks a model by its name only; the backend, model and server URL behind the name come
+    from the operator (`ui/settings.py`), so a caller cannot send the operator's key anywhere else."""
+
+    def __init__(self, endpoints: list[ChatEndpoint], factory: ChatModelFactory | None = None) -> None:
+        self.endpoints = {e.name: e for e in endpoints}
         self.factory = factory or _default_factory
-        self._agents: dict[tuple[str, str | None, str | None], Any] = {}
+        self._agents: dict[str, Any] = {}
         self._lock = threading.Lock()
 
-    def agent(self, backend: str, model: str | None, base_url: str | None):
-        key = (backend, model or None, base_url or None)
+    @property
+    def names(self) -> list[str]:
+        return list(self.endpoints)
+
+    def agent(self, name: str):
+        """The agent for the endpoint called `name`; NotOfferedError for any other name."""
+        endpoint = self.endpoints.get(name)
+        if endpoint is None:
+            raise NotOfferedError(f"the model {str(name)[:40]!r} is not offered by this app; choose one of "
+                                  f"{', '.join(self.names)}")
         with self._lock:
-            if key not in self._agents:
+            if name not in self._agents:
                 from agent.loop import build_agent
 
-                self._agents[key] = build_agent(self.factory(*key))
-            return self._agents[key]
+                self._agents[name] = build_agent(self.factory(endpoint.backend, endpoint.model, endpoint.base_url))
+            return self._agents[name]
+
+
+class NotOfferedError(ValueError):
+    """A caller asked for a chat model that is not on the operator's allow-list."""
 
 
 def _default_factory(backend: str, model: str | None, base_url: str | None):
@@ -103,8 +121,8 @@ def _property_table(messages: list[Any]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["molecule", "property", "value", "uncertainty", "unit", "in domain"])
 
 
-def chat_turn(models: ChatModels, message: str, history: list[dict[str, Any]], backend: str, model: str,
-              base_url: str) -> Iterator[tuple[Any, ...]]:
+def chat_turn(models: ChatModels, message: str, history: list[dict[str, Any]], model: str
+              ) -> Iterator[tuple[Any, ...]]:
     """Stream one agent turn: tool steps as collapsible messages, answer tokens, then the verified
     answer with PubMed links; also the evidence panel, structures, property table and turn record."""
     history = list(history or [])
@@ -115,7 +133,11 @@ def chat_turn(models: ChatModels, message: str, history: list[dict[str, Any]], b
     yield history, "", gr.skip(), gr.skip(), gr.skip(), gr.skip()
     started = time.perf_counter()
     try:
-        agent = models.agent(backend, model, base_url)
+        agent = models.agent(model)
+    except NotOfferedError as exc:
+        history.append({"role": "assistant", "content": f"**Not available:** {exc}"})
+        yield history, "", gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        return
     except Exception as exc:  # missing local model, unreachable server: say so in the chat
         history.append({"role": "assistant", "content": f"**Backend unavailable:** {exc}"})
         yield history, "", gr.skip(), gr.skip(), gr.skip(), gr.skip()
@@ -192,11 +214,22 @@ def export_conversation(history: list[dict[str, Any]], records: list[dict[str, A
 
 
 # -- Molecules tab -----------------------------------------------------------------------------
+def _uploaded_file(upload: str) -> Path:
+    """The file, only if it is one the app received as an upload: a regular file inside Gradio's upload
+    folder after every link is resolved (Gradio checks this too; a caller's path is never trusted)."""
+    from gradio.utils import get_upload_folder
+
+    real = Path(os.path.realpath(upload))
+    if not real.is_relative_to(os.path.realpath(get_upload_folder())) or not real.is_file():
+        raise gr.Error("that file was not uploaded to this app; upload it with the file box")
+    return real
+
+
 def _inputs_from(text: str, upload: str | None) -> tuple[list[dict[str, str]], list[str]]:
     from predictors.files import read_molecule_file
 
     if upload:
-        path = Path(upload)
+        path = _uploaded_file(upload)
         if path.suffix.lower() not in UPLOAD_TYPES:
             raise gr.Error(f"{path.name}: expected one of {', '.join(UPLOAD_TYPES)}")
         if path.stat().st_size > MAX_UPLOAD_MB * 2**20:
@@ -302,8 +335,10 @@ def show_article(pmids: list[str], evt: gr.SelectData) -> str:
 
 
 # -- the app -----------------------------------------------------------------------------------
-def build_app(factory: ChatModelFactory | None = None, default_model: str = "0.5b") -> gr.Blocks:
-    models = ChatModels(factory)
+def build_app(factory: ChatModelFactory | None = None, default_model: str = "0.5b",
+              endpoints: list[ChatEndpoint] | None = None) -> gr.Blocks:
+    """The app; `endpoints` is the operator's allow-list of chat models (default: the local models)."""
+    models = ChatModels(endpoints or default_endpoints(default_model), factory)
     with gr.Blocks(title="litmol", delete_cache=(3600, 3600)) as app:
         gr.Markdown("## litmol · offline drug-discovery assistant\nPubMed literature and molecular property "
                     "predictions on this machine; every citation is checked against what was retrieved.")
@@ -324,12 +359,9 @@ def build_app(factory: ChatModelFactory | None = None, default_model: str = "0.5
                     files = gr.File(label="Conversation export", file_count="multiple", visible=False)
                 with gr.Column(scale=2):
                     with gr.Accordion("Model", open=False):
-                        backend = gr.Radio(["local", "openai"], value="local", label="Backend",
-                                           info="local: on this machine; openai: any OpenAI-compatible server")
-                        model = gr.Dropdown(["0.5b", "1.5b"], value=default_model, allow_custom_value=True,
-                                            label="Model", info="0.5b (fast), 1.5b, a local folder, or the "
-                                                                "server's model name")
-                        base_url = gr.Textbox(label="Server URL (openai backend)", placeholder="http://127.0.0.1:8000/v1")
+                        model = gr.Dropdown(models.names, value=models.names[0], label="Model",
+                                            info="the chat models this app's operator offers (local: on "
+                                                 "this machine)")
                     with gr.Accordion("Cited passages", open=True):
                         evidence = gr.Markdown("_Citations of the last answer appear here with their passages._",
                                                elem_classes=["litmol-evidence"])
@@ -338,7 +370,7 @@ def build_app(factory: ChatModelFactory | None = None, default_model: str = "0.5
                     props = gr.Dataframe(label="Predictions", wrap=True, interactive=False,
                                          headers=["molecule", "property", "value", "uncertainty", "unit", "in domain"])
             record = gr.JSON(visible=False)
-            ask_event = box.submit(chat_turn_fn(models), [box, chatbot, backend, model, base_url],
+            ask_event = box.submit(chat_turn_fn(models), [box, chatbot, model],
                                    [chatbot, box, evidence, gallery, props, record], api_name="chat")
             box.stop(None, None, None, cancels=[ask_event], api_visibility="private")  # the stop button
             ask_event.then(lambda r, rs: rs + [r] if isinstance(r, dict) and r else rs, [record, records], records,
@@ -393,17 +425,18 @@ def build_app(factory: ChatModelFactory | None = None, default_model: str = "0.5
 
 
 def chat_turn_fn(models: ChatModels):
-    def chat(message: str, history: list[dict[str, Any]], backend: str, model: str, base_url: str):
-        yield from chat_turn(models, message, history, backend, model, base_url)
+    def chat(message: str, history: list[dict[str, Any]], model: str):
+        yield from chat_turn(models, message, history, model)
 
     return chat
 
 
 def launch(host: str = "127.0.0.1", port: int = 7860, share: bool = False, auth: tuple[str, str] | None = None,
            factory: ChatModelFactory | None = None, prevent_thread_lock: bool = False, default_model: str = "0.5b",
-           **kwargs: Any):
-    """Build and serve the app; returns the Blocks (its `.local_url` once running)."""
-    app = build_app(factory, default_model)
+           endpoints: list[ChatEndpoint] | None = None, **kwargs: Any):
+    """Build and serve the app; returns the Blocks (its `.local_url` once running). `endpoints`: the
+    chat models a browser may pick (default: the local ones and LITMOL_UI_ENDPOINTS)."""
+    app = build_app(factory, default_model, endpoints)
     app.launch(server_name=host, server_port=port, share=share, auth=auth, prevent_thread_lock=prevent_thread_lock,
                theme=gr.themes.Soft(), css=CSS, show_error=True, quiet=prevent_thread_lock,
                max_file_size=f"{MAX_UPLOAD_MB}mb", **kwargs)

@@ -34,7 +34,7 @@ def factory(backend: str, model: str | None, base_url: str | None):
 
 
 @contextlib.contextmanager
-def serving(home, factory):
+def serving(home, factory, **kwargs):
     """The app on loopback with LITMOL_HOME at `home` for its tools; restored afterwards."""
     from agent import tools
     from ui import links_tab
@@ -44,7 +44,7 @@ def serving(home, factory):
     os.environ["LITMOL_HOME"] = str(home)
     tools._index.cache_clear()
     links_tab._table.cache_clear()
-    app = launch(port=None, factory=factory, prevent_thread_lock=True)
+    app = launch(port=None, factory=factory, prevent_thread_lock=True, **kwargs)
     try:
         yield app
     finally:
@@ -57,11 +57,17 @@ def serving(home, factory):
             os.environ["LITMOL_HOME"] = old
 
 
+def scripted_endpoints():
+    from ui.settings import ChatEndpoint
+
+    return [ChatEndpoint(name=name, backend="local", model=name) for name in [*SCRIPTS, "no-such-model"]]
+
+
 @pytest.fixture(scope="module")
 def client(links_home):
     from gradio_client import Client
 
-    with serving(links_home, factory) as app:
+    with serving(links_home, factory, endpoints=scripted_endpoints()) as app:
         yield Client(app.local_url, verbose=False)
 
 
@@ -71,7 +77,7 @@ def text_of(message: dict) -> str:
 
 
 def chat(client, question: str, model: str, history=None):
-    return client.predict(question, history or [], "local", model, "", api_name="/chat")
+    return client.predict(question, history or [], model, api_name="/chat")
 
 
 def test_chat_turn_shows_the_tool_step_and_a_verified_linked_answer(client):
@@ -170,7 +176,7 @@ def test_chat_with_the_real_local_model(built_home, tmp_path_factory):
     model.lm  # noqa: B018 - load now, from this home (the app's home below holds the test index)
     with serving(built_home, lambda *_: model) as app:
         history, *_rest, record = Client(app.local_url, verbose=False).predict(
-            "Does caffeine cross the blood-brain barrier?", [], "local", "0.5b", "", api_name="/chat")
+            "Does caffeine cross the blood-brain barrier?", [], "0.5b", api_name="/chat")
     assert any((m.get("metadata") or {}).get("title", "").startswith("Tool · ") for m in history)
     assert record["tool_calls"] and text_of(history[-1]).strip()
 
