@@ -17,6 +17,7 @@ from typing import Any
 logger = logging.getLogger("litmol")
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+EXIT_SIGPIPE = 128 + 13  # the reader of stdout went away, as for a tool killed by SIGPIPE
 
 EPILOG = """examples:
   litmol index build                      # default corpus: ~33,000 PubMed abstracts, offline
@@ -50,13 +51,25 @@ def _print_json(data: Any) -> None:
 
 
 # -- index / corpus -------------------------------------------------------------------------
+def _print_ingest_notes(ingest: dict[str, Any]) -> None:
+    """Damaged files, and file:line examples of skipped rows, one line each on stderr."""
+    for d in ingest.get("damaged") or []:
+        where = f" at line {d['line']}" if d.get("line") else ""
+        print(f"warning: damaged: {d['path']}: after {d['records_read']:,} records{where}: {d['reason']}",
+              file=sys.stderr)
+    for reason, examples in (ingest.get("examples") or {}).items():
+        for example in examples:
+            print(f"skipped: {reason}: {example}", file=sys.stderr)
+
+
 def cmd_index_build(args: argparse.Namespace) -> int:
     from retrieval import build_index
 
     settings = _settings(args)
     manifest = build_index(args.corpus or None, settings, stage=args.stage, if_missing=args.if_missing,
-                           progress=not args.quiet)
+                           progress=not args.quiet, allow_damaged=args.allow_damaged)
     ingest = manifest.get("ingest") or {}
+    _print_ingest_notes(ingest)
     skipped = ", ".join(f"{n:,} {why}" for why, n in (ingest.get("skipped") or {}).items()) or "none"
     print(f"index {manifest['name']}: {manifest['count']:,} articles, status {manifest['status']}"
           f" (read {ingest.get('read', 0):,}; skipped: {skipped})", file=sys.stderr)
@@ -71,11 +84,16 @@ def cmd_index_build(args: argparse.Namespace) -> int:
 def cmd_index_add(args: argparse.Namespace) -> int:
     from retrieval import add_to_index
 
-    manifest, summary = add_to_index(args.paths, _settings(args), progress=not args.quiet)
+    manifest, summary = add_to_index(args.paths, _settings(args), progress=not args.quiet,
+                                     allow_damaged=args.allow_damaged)
     ingest = summary["ingest"]
+    _print_ingest_notes(ingest)
     skipped = ", ".join(f"{n:,} {why}" for why, n in ingest["skipped"].items()) or "none"
     line = (f"read {ingest['read']:,} records: added {summary['added']:,}, updated {summary['updated']:,}, "
             f"unchanged {summary['unchanged']:,}; skipped: {skipped}. Index now {manifest['count']:,} articles.")
+    if ingest["damaged"]:
+        n = len(ingest["damaged"])
+        line += f" damaged: {n} file{'s' if n > 1 else ''} (kept the records before the damage)."
     if args.json:
         _print_json(summary | {"articles": manifest["count"]})
     else:
@@ -125,7 +143,8 @@ def cmd_corpus_inspect(args: argparse.Namespace) -> int:
     else:
         print(report.summary())
         print(f"with MeSH headings: {info['with_mesh']:,}; years: {info['years']}")
-    return EXIT_OK
+    _print_ingest_notes(info)
+    return EXIT_USAGE if report.damaged else EXIT_OK  # `corpus inspect F && corpus add F` stops on damage
 
 
 # -- search / article -----------------------------------------------------------------------
@@ -144,6 +163,8 @@ def cmd_search(args: argparse.Namespace) -> int:
     from retrieval import open_index
 
     query = " ".join(args.query).strip()
+    if args.query and not query:
+        raise UsageError("empty query: give keywords or a question")
     if not query and args.json:
         raise UsageError("give a QUERY with --json")
     index = open_index(_settings(args), verify=False)
@@ -160,9 +181,11 @@ def cmd_search(args: argparse.Namespace) -> int:
         else:
             _print_passages(passages, query)
         return EXIT_OK
-    if not sys.stdin.isatty():  # piped queries, one per line; none (e.g. `make run` in CI): a demo
+    if not sys.stdin.isatty():  # piped queries, one per line; empty lines are skipped
         piped = [line.strip() for line in sys.stdin if line.strip()]
-        for q in piped or ["metformin and cancer risk"]:
+        if not piped:
+            raise UsageError("no query: give QUERY, or pipe one query per line")
+        for q in piped:
             print(f"query: {q}")
             _print_passages(run(q), q)
         return EXIT_OK
@@ -239,11 +262,14 @@ def cmd_predict(args: argparse.Namespace) -> int:
         rows, texts, column = read_molecule_file(args.input, args.smiles_col)
         results: list[dict[str, Any]] = []
         with tqdm(total=len(texts), desc="predicting", unit="mol", disable=args.quiet or None) as bar:
-            for part in chunks(texts, 256):
+            for part in chunks(texts, 2048):  # 512+ per call: the RDKit stage runs one process per core
                 results += predict(part, properties, predictors, args.alerts)
                 bar.update(len(part))
         write_results(args.output, rows, results)
         bad = sum(not r["valid"] for r in results)
+        if results and bad == len(results):
+            raise UsageError(f"none of the {bad:,} rows ({column!r} column) is a valid molecule; "
+                             f"their errors -> {args.output}")
         print(f"{len(results):,} rows ({column!r} column) -> {args.output}; {bad:,} invalid, kept with their error",
               file=sys.stderr)
         return EXIT_OK
@@ -255,6 +281,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
     else:
         for row in results:
             _print_prediction(row)
+    if not any(r["valid"] for r in results):
+        raise UsageError(f"none of the {len(results):,} inputs is a valid molecule (see each row's error)")
     return EXIT_OK
 
 
@@ -386,22 +414,45 @@ def _flag(value: str) -> bool:
     raise argparse.ArgumentTypeError("expected true or false")
 
 
+def _ui_endpoints(args: argparse.Namespace) -> list[Any]:
+    """The chat models the app offers: an OpenAI-compatible server given here comes first."""
+    from ui.settings import ChatEndpoint, default_endpoints
+
+    extra = []
+    if args.backend == "openai":
+        if not args.base_url:
+            raise UsageError("--backend openai needs --base-url URL (the server the app may send the API key to)")
+        extra.append(ChatEndpoint(name=args.model or "server", backend="openai", model=args.model,
+                                  base_url=args.base_url))
+    return default_endpoints(args.model if args.backend == "local" and args.model else "0.5b", extra)
+
+
 def cmd_ui(args: argparse.Namespace) -> int:
     from agent.backends import check_backend, make_chat_model
     from retrieval import open_index
 
+    try:
+        endpoints = _ui_endpoints(args)
+    except ValueError as exc:  # a bad --base-url or LITMOL_UI_ENDPOINTS
+        raise UsageError(" ".join(str(exc).split())) from None
+    if args.share and not args.auth:
+        print("warning: --share true puts the app on a public gradio.live link that anyone with the URL can "
+              "use; add --auth USER:PASS", file=sys.stderr)
     index = open_index(_settings(args), verify=False)  # fails here, in one line, when nothing is built
     if index.notice:
         print(f"note: {index.notice}", file=sys.stderr)
+    first = endpoints[0]
     if args.preload:  # the model loads (or is dequantized once) now, not on the first question
-        print(f"loading the local {args.model} model ...", file=sys.stderr)
-        check_backend(make_chat_model("local", args.model))
+        print(f"loading the {first.backend} model {first.model or ''} ...", file=sys.stderr)
+        extra = {"base_url": first.base_url} if first.base_url else {}
+        check_backend(make_chat_model(first.backend, first.model, **extra))
     if args.host not in {"127.0.0.1", "localhost", "::1"} and not args.auth:
         print("warning: serving beyond this machine without --auth USER:PASS", file=sys.stderr)
     from ui.app import launch
 
-    print(f"litmol UI on http://{args.host}:{args.port} (Ctrl-C stops it)", file=sys.stderr)
-    launch(host=args.host, port=args.port, share=args.share, auth=args.auth, default_model=args.model)
+    print(f"litmol UI on http://{args.host}:{args.port} (Ctrl-C stops it); chat models offered: "
+          f"{', '.join(e.name for e in endpoints)}", file=sys.stderr)
+    launch(host=args.host, port=args.port, share=args.share, auth=args.auth, endpoints=endpoints)
     return EXIT_OK
 
 
@@ -620,6 +671,15 @@ def _positive(value: str) -> int:
     return n
 
 
+def _result_count(value: str) -> int:
+    from retrieval import MAX_RESULTS
+
+    n = _positive(value)
+    if n > MAX_RESULTS:
+        raise argparse.ArgumentTypeError(f"must be at most {MAX_RESULTS}")
+    return n
+
+
 def _non_negative(value: str) -> float:
     try:
         x = float(value)
@@ -635,7 +695,14 @@ def _add_paths_parser(subparsers: Any, shared: argparse.ArgumentParser, helptext
     p = subparsers.add_parser("add", parents=[shared], help=helptext, description=helptext)
     p.add_argument("paths", nargs="+", metavar="PATH", help="PubMed XML(.gz), JSONL or CSV files")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    _add_allow_damaged(p)
     p.set_defaults(func=cmd_index_add)
+
+
+def _add_allow_damaged(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--allow-damaged", action="store_true",
+                   help="publish even if a file is damaged (truncated, not gzip, binary), keeping the records "
+                   "read before the damage; by default nothing is published and the exit status is 2")
 
 
 def _add_model_arguments(p: argparse.ArgumentParser) -> None:
@@ -719,6 +786,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--stage", choices=["all", "lexical", "dense"], default="all",
                    help="lexical: ingest + BM25 only; dense: embed the current build; all: both (default)")
     p.add_argument("--if-missing", action="store_true", help="skip the lexical stage if an index exists")
+    _add_allow_damaged(p)
     p.set_defaults(func=cmd_index_build)
     _add_paths_parser(isub, shared, "append articles to the index (only new ones are embedded)")
     p = isub.add_parser("stats", parents=[shared], help="show what the index holds and how it was built")
@@ -739,7 +807,7 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Search indexed PubMed abstracts. hybrid fuses dense (meaning) and "
                        "lexical (BM25 words) rankings by reciprocal rank fusion.")
     p.add_argument("query", nargs="*", metavar="QUERY", help="free-text question or keywords")
-    p.add_argument("-k", type=_positive, default=10, help="number of results (default 10)")
+    p.add_argument("-k", type=_result_count, default=10, help="number of results (default 10, at most 100)")
     p.add_argument("--mode", choices=["hybrid", "dense", "lexical"], default="hybrid")
     p.add_argument("--since", type=_year, metavar="YEAR", help="only articles published in or after YEAR")
     p.add_argument("--until", type=_year, metavar="YEAR", help="only articles published in or before YEAR")
@@ -827,14 +895,20 @@ def build_parser() -> argparse.ArgumentParser:
                        "passages, structures, predictions), predict properties for molecule lists (paste or "
                        "CSV/SDF upload, plot, CSV download), and search the literature index.",
                        epilog="examples:\n  litmol ui                      # http://127.0.0.1:7860\n"
-                       "  litmol ui --model 1.5b\n  litmol ui --host 0.0.0.0 --auth alice:s3cret",
+                       "  litmol ui --model 1.5b\n  litmol ui --host 0.0.0.0 --auth alice:s3cret\n"
+                       "  litmol ui --backend openai --base-url http://127.0.0.1:8000/v1 --model qwen",
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--host", default="127.0.0.1", help="interface (default 127.0.0.1; 0.0.0.0 for every interface)")
     p.add_argument("--port", type=_positive, default=7860, help="TCP port (default 7860)")
     p.add_argument("--share", type=_flag, default=False, metavar="true|false",
                    help="a public Gradio share link (default false; needs internet)")
     p.add_argument("--auth", type=_auth, metavar="USER:PASS", help="require this login")
-    p.add_argument("--model", default="0.5b", help="default local model: 0.5b (default), 1.5b, a folder or HF id")
+    p.add_argument("--model", help="default chat model: 0.5b (default), 1.5b, a folder or HF id; with --backend "
+                   "openai, the served model's name")
+    p.add_argument("--backend", choices=["local", "openai"], default="local",
+                   help="openai: offer the OpenAI-compatible server at --base-url first (it gets OPENAI_API_KEY); "
+                   "browsers choose only among the models offered here and in LITMOL_UI_ENDPOINTS")
+    p.add_argument("--base-url", help="the OpenAI-compatible server for --backend openai")
     p.add_argument("--no-preload", dest="preload", action="store_false",
                    help="load the model on the first question instead of at start")
     p.set_defaults(func=cmd_ui)
@@ -926,13 +1000,26 @@ def _exit_status(exc: BaseException) -> int:
     return EXIT_FAILURE
 
 
+def _reader_gone() -> int:
+    """stdout's reader went away (`litmol search x --json | head -1`): stop quietly, as a tool killed
+    by SIGPIPE does (status 141), with stdout pointed at /dev/null so the flush at exit cannot fail."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return EXIT_SIGPIPE
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     _configure_logging(args)
     func: Callable[[argparse.Namespace], int] = args.func
     try:
-        return func(args)
+        status = func(args)
+        sys.stdout.flush()  # a reader that went away shows here, not in Python's flush at exit
+        return status
+    except BrokenPipeError:
+        return _reader_gone()
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

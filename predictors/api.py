@@ -77,12 +77,49 @@ def _run_rdkit_stage(texts: Sequence[str], descriptors: bool, mode: str) -> list
 
     if _POOL is None:
         _POOL = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("forkserver"))
+        _stop_workers_on_sigterm()
     size = max(64, -(-len(texts) // (workers * 4)))
     parts = [texts[i:i + size] for i in range(0, len(texts), size)]
     results: list[tuple[Any, dict, list]] = []
     for part in _POOL.map(_rdkit_stage, parts, [descriptors] * len(parts), [mode] * len(parts)):
         results += part
     return results
+
+
+def _terminate_pool() -> None:
+    """Stop the worker processes now (they are the forkserver's children: they outlive this process)."""
+    global _POOL
+    pool, _POOL = _POOL, None
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        process.join(2)
+
+
+def _stop_workers_on_sigterm() -> None:
+    """On SIGTERM, terminate the pool's workers, then do what SIGTERM did before (by default: die).
+
+    Only from the main thread (where signal handlers live); an ignored SIGTERM stays ignored.
+    """
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return
+    previous = signal.getsignal(signal.SIGTERM)
+    if previous in (signal.SIG_IGN, None):
+        return
+
+    def on_sigterm(signum: int, frame: Any) -> None:
+        _terminate_pool()
+        signal.signal(signal.SIGTERM, previous)
+        if callable(previous):
+            previous(signum, frame)
+        else:
+            os.kill(os.getpid(), signum)  # the default action, as if this handler had not been here
+
+    signal.signal(signal.SIGTERM, on_sigterm)
 
 
 def predict_inputs(inputs: Sequence[str], properties: Sequence[str] | None = None,

@@ -16,11 +16,12 @@ from .errors import (
     BadQueryError,
     CorpusError,
     CorruptIndexError,
+    DamagedCorpusError,
     EmptyIndexError,
     IndexMismatchError,
     RetrievalError,
 )
-from .search import MODES, Passage
+from .search import MAX_RESULTS, MODES, Passage
 from .settings import RetrievalSettings
 
 _LAZY = {
@@ -46,6 +47,7 @@ def open_index(settings: RetrievalSettings | None = None, verify: bool = True):
 
 
 __all__ = [
-    "MODES", "ArticleNotFoundError", "BadQueryError", "CorpusError", "CorruptIndexError", "EmptyIndexError",
+    "MAX_RESULTS", "MODES", "ArticleNotFoundError", "BadQueryError", "CorpusError", "CorruptIndexError",
+    "DamagedCorpusError", "EmptyIndexError",
     "IndexMismatchError", "Passage", "RetrievalError", "RetrievalSettings", "open_index", *_LAZY,
 ]

@@ -18,7 +18,13 @@ import numpy as np
 from . import dense
 from .corpus import resolve_corpus
 from .embed import Embedder, describe, embedder_from_settings
-from .errors import CorpusError, CorruptIndexError, EmptyIndexError, RetrievalError
+from .errors import (
+    CorpusError,
+    CorruptIndexError,
+    DamagedCorpusError,
+    EmptyIndexError,
+    RetrievalError,
+)
 from .index import (
     FORMAT_VERSION,
     chunk_path,
@@ -81,10 +87,24 @@ def _sources(paths: list[Path], report: IngestReport) -> list[dict[str, Any]]:
              "records_read": report.files.get(p.name, 0)} for p in paths]
 
 
-def build_lexical(paths: list[Path], settings: RetrievalSettings) -> dict[str, Any]:
-    """Ingest `paths` and publish a lexical-only build (BM25 search works right after)."""
+def check_damage(report: IngestReport, allow_damaged: bool) -> None:
+    """Refuse to publish from damaged files unless `allow_damaged` (then they keep the records
+    read before the damage, and the report says so)."""
+    if report.damaged and not allow_damaged:
+        files = "; ".join(d.describe() for d in report.damaged)
+        raise DamagedCorpusError(
+            f"damaged corpus file{'s' if len(report.damaged) > 1 else ''}: {files}; nothing was published "
+            "(fix or remove the file, or pass --allow-damaged to keep the records read before the damage)")
+
+
+def build_lexical(paths: list[Path], settings: RetrievalSettings, allow_damaged: bool = False) -> dict[str, Any]:
+    """Ingest `paths` and publish a lexical-only build (BM25 search works right after).
+
+    A damaged file raises DamagedCorpusError before anything is published, unless `allow_damaged`.
+    """
     t0 = time.perf_counter()
     records, report = collect_records(paths, keep_title_only=settings.keep_title_only)
+    check_damage(report, allow_damaged)
     if not records:
         raise CorpusError(f"no usable records in {', '.join(map(str, paths))}: {report.summary()}")
     t_ingest = time.perf_counter() - t0
@@ -190,18 +210,20 @@ def build_dense(settings: RetrievalSettings, progress: bool = True) -> dict[str,
 
 
 def build_index(corpus: list[str] | None, settings: RetrievalSettings | None = None,
-                stage: str = "all", if_missing: bool = False, progress: bool = True) -> dict[str, Any]:
+                stage: str = "all", if_missing: bool = False, progress: bool = True,
+                allow_damaged: bool = False) -> dict[str, Any]:
     """Build the index named in `settings` from `corpus` (paths, or None for the default).
 
     stage: `lexical` (ingest + BM25, publish), `dense` (embed + FAISS on the current build),
     or `all` (both, lexical published first). `if_missing`: do nothing if a build exists.
+    A damaged corpus file raises DamagedCorpusError and publishes nothing, unless `allow_damaged`.
     """
     settings = settings or RetrievalSettings()
     root = settings.index_root
     with build_lock(root):
         if stage in ("lexical", "all"):
             if not (if_missing and (root / "current").exists()):
-                build_lexical(resolve_corpus(corpus), settings)
+                build_lexical(resolve_corpus(corpus), settings, allow_damaged)
             elif stage == "lexical":
                 return read_manifest(root)[1]
         if stage in ("dense", "all"):
@@ -212,11 +234,12 @@ def build_index(corpus: list[str] | None, settings: RetrievalSettings | None = N
 
 
 def add_to_index(paths: list[str], settings: RetrievalSettings | None = None,
-                 progress: bool = True) -> tuple[dict[str, Any], dict[str, Any]]:
+                 progress: bool = True, allow_damaged: bool = False) -> tuple[dict[str, Any], dict[str, Any]]:
     """Append new articles (and newer versions of existing PMIDs) to the current build.
 
     Only new or changed articles are embedded; the rest keep their vectors. Returns the new
-    manifest and a summary {added, updated, unchanged, ingest}.
+    manifest and a summary {added, updated, unchanged, ingest}. A damaged file (truncated, not
+    gzip, binary) raises DamagedCorpusError and publishes nothing, unless `allow_damaged`.
     """
     settings = settings or RetrievalSettings()
     root = settings.index_root
@@ -224,6 +247,7 @@ def add_to_index(paths: list[str], settings: RetrievalSettings | None = None,
     with build_lock(root):
         build, old = read_manifest(root)
         records, report = collect_records(files, keep_title_only=settings.keep_title_only)
+        check_damage(report, allow_damaged)
         staging = _staging(root)
         shutil.copy2(build / "meta.sqlite", staging / "meta.sqlite")
         store = MetadataStore(staging / "meta.sqlite")

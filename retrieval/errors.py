@@ -11,6 +11,10 @@ class CorpusError(RetrievalError, ValueError):
     """A corpus file or record cannot be used (missing file, unknown format, bad columns)."""
 
 
+class DamagedCorpusError(CorpusError):
+    """A corpus file could not be read to its end (truncated, not gzip, binary); nothing was published."""
+
+
 class EmptyIndexError(RetrievalError, LookupError):
     """No index has been built (or published) under this name yet."""
 

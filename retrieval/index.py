@@ -30,7 +30,7 @@ from .errors import (
     EmptyIndexError,
     IndexMismatchError,
 )
-from .search import MODES, Passage, reciprocal_rank_fusion
+from .search import MAX_RESULTS, MODES, Passage, reciprocal_rank_fusion
 from .settings import RetrievalSettings
 from .store import MetadataStore
 
@@ -222,14 +222,15 @@ class PassageIndex:
 
     def search(self, query: str, k: int = 10, mode: str = "hybrid",
                since: int | None = None, until: int | None = None) -> list[Passage]:
-        """Top-k passages for `query`; `mode` is hybrid (RRF of dense + BM25), dense or lexical."""
+        """Top-k passages for `query` (1 <= k <= MAX_RESULTS); `mode` is hybrid (RRF of dense + BM25),
+        dense or lexical. Raises BadQueryError for an empty query, bad options or k out of range."""
         query = (query or "").strip()
         if not query:
             raise BadQueryError("empty query")
         if mode not in MODES:
             raise BadQueryError(f"unknown search mode {mode!r}; use one of {', '.join(MODES)}")
-        if k < 1:
-            raise BadQueryError("k must be at least 1")
+        if not 1 <= k <= MAX_RESULTS:
+            raise BadQueryError(f"k must be between 1 and {MAX_RESULTS} (got {k})")
         if since is not None and until is not None and since > until:
             raise BadQueryError(f"--since {since} is after --until {until}")
         if mode == "dense" and self.vectors is None:

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import csv
 import gzip
+import itertools
 import json
 import logging
 import os
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from .errors import CorpusError
 from .records import MeshHeading, Record, mesh_from_json, parse_mesh_string
@@ -20,12 +21,40 @@ from .records import MeshHeading, Record, mesh_from_json, parse_mesh_string
 logger = logging.getLogger(__name__)
 
 _YEAR = re.compile(r"(1[89]\d\d|20\d\d)")
+_PMID = re.compile(r"\d{1,9}")
 _FORMATS = {".xml": "pubmed", ".gz": "pubmed", ".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv"}
+MAX_LINE_BYTES = 1 << 20  # one JSONL record / CSV line; real abstracts are far below (PubMed: < 10 kB)
+MAX_EXAMPLES = 5  # file:line examples kept per skip reason
+DAMAGED = "file damaged (records after the damage lost)"
+BAD_PMID = "bad PMID (not 1-9 digits)"
+
+
+@dataclass(slots=True)
+class FileDamage:
+    """A file that could not be read to its end: where it broke and how many records came before."""
+
+    path: str
+    records_read: int
+    reason: str
+    line: int | None = None
+
+    def describe(self) -> str:
+        where = f" at line {self.line}" if self.line else ""
+        return f"{self.path}: after {self.records_read:,} records{where}: {self.reason}"
+
+
+class _DamageAt(Exception):
+    """Raised inside a reader: the file cannot be read past this line."""
+
+    def __init__(self, line: int, reason: str) -> None:
+        super().__init__(reason)
+        self.line, self.reason = line, reason
 
 
 @dataclass(slots=True)
 class IngestReport:
-    """Counts of what was read, kept and skipped (with reasons) across all files."""
+    """Counts of what was read, kept and skipped (with reasons and file:line examples) across all
+    files, and the files that were damaged (every record before the damage is kept)."""
 
     read: int = 0
     kept: int = 0
@@ -33,11 +62,31 @@ class IngestReport:
     deleted: int = 0
     skipped: Counter = field(default_factory=Counter)
     files: dict[str, int] = field(default_factory=dict)
+    examples: dict[str, list[str]] = field(default_factory=dict)
+    damaged: list[FileDamage] = field(default_factory=list)
 
     def skip(self, reason: str, detail: str = "") -> None:
         self.skipped[reason] += 1
         if detail:
             logger.debug("skipped (%s): %s", reason, detail)
+            kept = self.examples.setdefault(reason, [])
+            if len(kept) < MAX_EXAMPLES:
+                kept.append(detail)
+
+    def damage(self, path: Path, records_read: int, reason: str, line: int | None = None) -> None:
+        self.damaged.append(FileDamage(str(path), records_read, reason, line))
+        self.skip(DAMAGED)
+        logger.info("damaged: %s", self.damaged[-1].describe())  # callers decide: refuse or report
+
+    def merge(self, other: IngestReport) -> None:
+        """Add another file's counts, examples and damage to this report."""
+        self.read += other.read
+        self.skipped.update(other.skipped)
+        self.files.update(other.files)
+        self.damaged.extend(other.damaged)
+        for reason, details in other.examples.items():
+            kept = self.examples.setdefault(reason, [])
+            kept.extend(details[: MAX_EXAMPLES - len(kept)])
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -46,15 +95,19 @@ class IngestReport:
             "replaced_by_newer_version": self.replaced,
             "deleted_by_update": self.deleted,
             "skipped": dict(self.skipped),
+            "examples": self.examples,
+            "damaged": [asdict(d) for d in self.damaged],
             "files": self.files,
         }
 
     def summary(self) -> str:
         skipped = ", ".join(f"{n} {why}" for why, n in self.skipped.most_common()) or "none"
+        damaged = (f"; damaged: {len(self.damaged)} file{'s' if len(self.damaged) > 1 else ''} ("
+                   + "; ".join(d.describe() for d in self.damaged) + ")") if self.damaged else ""
         return (
             f"read {self.read:,} records from {len(self.files)} file(s); kept {self.kept:,}; "
             f"replaced by newer version {self.replaced:,}; deleted by update {self.deleted:,}; "
-            f"skipped: {skipped}"
+            f"skipped: {skipped}{damaged}"
         )
 
 
@@ -71,8 +124,42 @@ def detect_format(path: Path) -> str:
     return fmt
 
 
-def _open_text(path: Path):
-    return gzip.open(path, "rt", encoding="utf-8") if path.suffix == ".gz" else path.open(encoding="utf-8")
+def _open_binary(path: Path) -> IO[bytes]:
+    return gzip.open(path, "rb") if path.suffix == ".gz" else path.open("rb")
+
+
+def _lines(fh: IO[bytes]) -> Iterator[tuple[int, bytes, int]]:
+    """(line number, bytes, size) per line, never holding more than MAX_LINE_BYTES of one line:
+    a longer line comes back as b"" with its full size."""
+    for lineno in itertools.count(1):
+        line = fh.readline(MAX_LINE_BYTES + 1)
+        if not line:
+            return
+        size = len(line)
+        if size <= MAX_LINE_BYTES:
+            yield lineno, line, size
+            continue
+        while not line.endswith(b"\n"):
+            line = fh.readline(MAX_LINE_BYTES)
+            if not line:
+                break
+            size += len(line)
+        yield lineno, b"", size
+
+
+def _decode(line: bytes, lineno: int) -> str:
+    try:
+        return line.decode("utf-8-sig" if lineno == 1 else "utf-8")
+    except UnicodeDecodeError as exc:
+        raise _DamageAt(lineno, f"not UTF-8 text (byte {line[exc.start]:#04x}; a binary file?)") from None
+
+
+def _checked_pmid(record: Record, report: IngestReport, where: str) -> Record | None:
+    """The record, or None (counted, with file:line) when its PMID is not 1-9 digits."""
+    if record.pmid and not _PMID.fullmatch(record.pmid):
+        report.skip(BAD_PMID, f"{where}: {record.pmid[:40]!r}")
+        return None
+    return record
 
 
 def _to_year(value: Any) -> int | None:
@@ -103,32 +190,41 @@ def read_pubmed_xml(path: Path, report: IngestReport) -> Iterator[Record | tuple
     """Yield records of a MEDLINE/PubMed XML(.gz) file, and ("delete", pmid) for DeleteCitation.
 
     Parsing is incremental (pubmed_parser's per-article parser over lxml iterparse), so a
-    truncated or corrupt file still gives every record before the damage; the damage is
-    counted as a skip reason and logged.
+    truncated or corrupt file (XML or gzip stream) still gives every record before the damage;
+    the damage goes into `report.damaged` with the file and the records read before it.
     """
     from lxml import etree
     from pubmed_parser.medline_parser import parse_article_info
 
-    opener = gzip.open if path.suffix == ".gz" else open
+    before = report.read
     try:
-        with opener(path, "rb") as fh:
+        with _open_binary(path) as fh:
             for _, elem in etree.iterparse(fh, events=("end",), tag=("PubmedArticle", "DeleteCitation")):
+                where = f"{path.name}:{elem.sourceline}"
                 if elem.tag == "DeleteCitation":
                     for pmid in elem.iterfind("PMID"):
-                        yield ("delete", (pmid.text or "").strip())
+                        text = (pmid.text or "").strip()
+                        if _PMID.fullmatch(text):
+                            yield ("delete", text)
+                        else:
+                            report.skip(BAD_PMID, f"{where}: {text[:40]!r}")
                     elem.clear()
                     continue
                 report.read += 1
                 try:
                     art = parse_article_info(elem, False, False, False, False, parse_subs=True)
-                    yield _record_from_parsed(art, path.name)
+                    record = _checked_pmid(_record_from_parsed(art, path.name), report, where)
                 except Exception as exc:  # one bad article must not lose the file
-                    report.skip("unparsable article", f"{path.name}: {exc}")
+                    report.skip("unparsable article", f"{where}: {exc}")
+                    record = None
                 finally:
                     elem.clear()
-    except (etree.XMLSyntaxError, OSError, EOFError) as exc:
-        report.skip("file damaged (records after the damage lost)", f"{path}: {exc}")
-        logger.warning("%s is damaged after %d records: %s", path.name, report.files.get(path.name, 0), exc)
+                if record is not None:
+                    yield record
+    except etree.XMLSyntaxError as exc:
+        report.damage(path, report.read - before, str(exc), exc.lineno or None)
+    except (OSError, EOFError) as exc:  # not gzip, truncated gzip stream, unreadable
+        report.damage(path, report.read - before, str(exc) or type(exc).__name__)
 
 
 def _record_from_mapping(row: dict[str, Any], source: str) -> Record:
@@ -149,34 +245,86 @@ def _record_from_mapping(row: dict[str, Any], source: str) -> Record:
 
 
 def read_jsonl(path: Path, report: IngestReport) -> Iterator[Record]:
-    """Yield records of a JSONL file (`{pmid, title, abstract, year, journal, mesh?, ...}` per line)."""
-    with _open_text(path) as fh:
-        for lineno, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            report.read += 1
-            try:
-                row = json.loads(line)
-                if not isinstance(row, dict):
-                    raise ValueError("line is not a JSON object")
-                yield _record_from_mapping(row, path.name)
-            except (ValueError, TypeError) as exc:
-                report.skip("malformed JSON line", f"{path.name}:{lineno}: {exc}")
+    """Yield records of a JSONL file (`{pmid, title, abstract, year, journal, mesh?, ...}` per line).
+
+    A malformed, oversized or bad-PMID line is a counted skip (file:line kept as an example);
+    bytes that are not UTF-8 (a binary file) or a broken gzip stream end the file as damage.
+    """
+    before = report.read
+    try:
+        with _open_binary(path) as fh:
+            for lineno, raw, size in _lines(fh):
+                where = f"{path.name}:{lineno}"
+                if size > MAX_LINE_BYTES:
+                    report.read += 1
+                    report.skip("oversized line", f"{where}: {size:,} bytes (at most {MAX_LINE_BYTES:,})")
+                    continue
+                line = _decode(raw, lineno)
+                if not line.strip():
+                    continue
+                report.read += 1
+                try:
+                    row = json.loads(line)
+                    if not isinstance(row, dict):
+                        raise ValueError("line is not a JSON object")
+                    record = _checked_pmid(_record_from_mapping(row, path.name), report, where)
+                except (ValueError, TypeError) as exc:
+                    report.skip("malformed JSON line", f"{where}: {exc}")
+                    continue
+                if record is not None:
+                    yield record
+    except _DamageAt as exc:
+        report.damage(path, report.read - before, exc.reason, exc.line)
+    except (OSError, EOFError) as exc:
+        report.damage(path, report.read - before, str(exc) or type(exc).__name__)
+
+
+def _text_lines(fh: IO[bytes]) -> Iterator[str]:
+    for lineno, raw, size in _lines(fh):
+        if size > MAX_LINE_BYTES:
+            raise _DamageAt(lineno, f"line of {size:,} bytes (at most {MAX_LINE_BYTES:,}; an unclosed quote?)")
+        yield _decode(raw, lineno)
 
 
 def read_csv(path: Path, report: IngestReport) -> Iterator[Record]:
-    """Yield records of a CSV file with a header row containing at least `pmid` and `title`."""
-    with _open_text(path) as fh:
-        reader = csv.DictReader(fh)
-        header = {h.strip().lower() for h in reader.fieldnames or []}
-        if not {"pmid", "title"} <= header:
-            raise CorpusError(f"{path}: CSV needs columns pmid and title (found: {sorted(header)})")
-        for row in reader:
-            report.read += 1
+    """Yield records of a CSV file with a header row containing at least `pmid` and `title`.
+
+    A bad row or PMID is a counted skip (file:line kept); bytes that are not UTF-8, a field over
+    the csv module's limit (usually an unclosed quote) or a broken gzip stream end the file as damage.
+    """
+    before = report.read
+    try:
+        with _open_binary(path) as fh:
+            reader = csv.DictReader(_text_lines(fh))
             try:
-                yield _record_from_mapping({k.strip().lower(): v for k, v in row.items() if k}, path.name)
-            except (ValueError, TypeError, AttributeError) as exc:
-                report.skip("malformed CSV row", f"{path.name}:{reader.line_num}: {exc}")
+                names = reader.fieldnames or []
+            except csv.Error as exc:
+                raise _DamageAt(1, str(exc)) from None
+            header = {h.strip().lower() for h in names}
+            if not {"pmid", "title"} <= header:
+                raise CorpusError(f"{path}: CSV needs columns pmid and title (found: {sorted(header)})")
+            while True:
+                start = reader.line_num + 1
+                try:
+                    row = next(reader)
+                except StopIteration:
+                    break
+                except csv.Error as exc:
+                    raise _DamageAt(start, str(exc)) from None
+                report.read += 1
+                where = f"{path.name}:{start}"
+                try:
+                    mapping = {k.strip().lower(): v for k, v in row.items() if k}
+                    record = _checked_pmid(_record_from_mapping(mapping, path.name), report, where)
+                except (ValueError, TypeError, AttributeError) as exc:
+                    report.skip("malformed CSV row", f"{where}: {exc}")
+                    continue
+                if record is not None:
+                    yield record
+    except _DamageAt as exc:
+        report.damage(path, report.read - before, exc.reason, exc.line)
+    except (OSError, EOFError) as exc:
+        report.damage(path, report.read - before, str(exc) or type(exc).__name__)
 
 
 _READERS = {"pubmed": read_pubmed_xml, "jsonl": read_jsonl, "csv": read_csv}
@@ -229,9 +377,7 @@ def collect_records(
     parsed = _read_files(paths, workers or os.cpu_count() or 1)
     for items, sub in tqdm(parsed, total=len(paths), desc="reading corpus files", unit="file",
                            disable=len(paths) < 2 or None):
-        report.read += sub.read
-        report.skipped.update(sub.skipped)
-        report.files.update(sub.files)
+        report.merge(sub)
         for item in items:
             if isinstance(item, tuple):
                 if by_pmid.pop(item[1], None) is not None:
@@ -254,4 +400,4 @@ def collect_records(
     return records, report
 
 
-__all__ = ["IngestReport", "MeshHeading", "collect_records", "detect_format", "iter_file"]
+__all__ = ["FileDamage", "IngestReport", "MeshHeading", "collect_records", "detect_format", "iter_file"]

@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 SearchMode = Literal["hybrid", "dense", "lexical"]
 MODES: tuple[str, ...] = ("hybrid", "dense", "lexical")
+MAX_RESULTS = 100  # passages per query at most: enough to read or rerank, never the whole corpus
 
 
 @dataclass(slots=True)

@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -82,3 +83,104 @@ def test_predictors_list_has_units():
     listing = json.loads(out.stdout)
     tpsa = next(p for p in listing if p["property"] == "tpsa")
     assert tpsa["unit"] == "Å²" and tpsa["predictor"] == "rdkit"
+
+
+# -- issue 15, item 8 ------------------------------------------------------------------------
+def test_every_input_invalid_exits_2_and_still_prints_every_row(tmp_path):
+    out = litmol("predict", "C1CC", "xq#bad", "--json")
+    assert out.returncode == 2
+    rows = json.loads(out.stdout)
+    assert [(r["input"], r["valid"]) for r in rows] == [("C1CC", False), ("xq#bad", False)]
+    assert out.stderr.count("\n") == 1 and "none of the 2 inputs is a valid molecule" in out.stderr
+    human = litmol("predict", "C1CC", "xq#bad")
+    assert human.returncode == 2 and human.stdout.count("INVALID") == 2
+    bad = tmp_path / "bad.csv"
+    bad.write_text("smiles\nC1CC\nxq#bad\n")
+    out_path = tmp_path / "out.csv"
+    out = litmol("predict", "--input", str(bad), "--output", str(out_path), "-q")
+    assert out.returncode == 2 and "none of the 2 rows" in out.stderr and out.stderr.count("\n") == 1
+    with out_path.open() as fh:
+        assert [r["valid"] for r in csv.DictReader(fh)] == ["False", "False"]
+
+
+def _molecules(n: int) -> list[str]:
+    with (DATA / "molecules.csv").open() as fh:
+        smiles = [r["smiles"] for r in csv.DictReader(fh) if r["smiles"]]
+    return (smiles * (n // len(smiles) + 1))[:n]
+
+
+def test_predict_into_a_closed_pipe_exits_quietly():
+    proc = subprocess.Popen([sys.executable, "-m", "agent.cli", "predict", *_molecules(300), "--alerts", "none"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout.readline().startswith(b"CC(=O)Oc1ccccc1C(=O)O")
+    proc.stdout.close()  # like `| head -1`
+    assert proc.wait(timeout=300) == 141
+    assert proc.stderr.read() == b""
+
+
+def _process_table() -> dict[int, tuple[int, str, str]]:
+    """pid -> (parent pid, state, start time) from /proc."""
+    table = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            fields = stat[stat.rindex(")") + 2:].split()
+            table[int(entry)] = (int(fields[1]), fields[0], fields[19])
+    return table
+
+
+def _descendants(root: int) -> dict[int, tuple[int, str]]:
+    """pid -> (depth below root, start time) of every living descendant of `root`."""
+    table = _process_table()
+    found, frontier, depth = {}, [root], 0
+    while frontier:
+        depth += 1
+        frontier = [pid for pid, (ppid, state, _) in table.items() if ppid in frontier and state != "Z"]
+        found.update({pid: (depth, table[pid][2]) for pid in frontier})
+    return found
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="reads the process table from /proc")
+def test_sigterm_during_a_parallel_batch_leaves_no_worker_processes(tmp_path):
+    import signal
+    import time
+
+    big = tmp_path / "big.csv"
+    big.write_text("smiles\n" + "\n".join(_molecules(20_000)) + "\n")
+    env = dict(os.environ, LITMOL_PREDICT_WORKERS="2")
+    proc = subprocess.Popen([sys.executable, "-m", "agent.cli", "-q", "predict", "--input", str(big),
+                             "--output", str(tmp_path / "out.csv")], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    seen: dict[int, tuple[int, str]] = {}
+    try:
+        deadline = time.time() + 120
+        while time.time() < deadline and proc.poll() is None:
+            seen.update(_descendants(proc.pid))
+            if sum(depth >= 2 for depth, _ in seen.values()) >= 2:  # workers are the forkserver's children
+                break
+            time.sleep(0.1)
+        assert sum(depth >= 2 for depth, _ in seen.values()) >= 2, "no worker processes appeared"
+        time.sleep(1.0)  # let the workers get busy with the batch
+        seen.update(_descendants(proc.pid))
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=60) in (-signal.SIGTERM, 128 + signal.SIGTERM)
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            table = _process_table()
+            alive = [pid for pid, (_, start) in seen.items()
+                     if pid in table and table[pid][2] == start and table[pid][1] != "Z"]
+            if not alive:
+                break
+            time.sleep(0.2)
+        assert alive == [], f"processes left running after SIGTERM: {alive}"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        table = _process_table()
+        for pid, (_, start) in seen.items():  # never leave strays on the machine, even when failing
+            if pid in table and table[pid][2] == start:
+                os.kill(pid, signal.SIGKILL)

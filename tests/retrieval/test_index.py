@@ -222,3 +222,27 @@ def test_partial_dense_is_searchable_while_building(tmp_path, model_cache):
     first = store.texts(0, 1).__next__()[1]
     assert idx.search(first[:200], k=3, mode="dense")[0].pmid == store.fetch([0])[0]["pmid"]
     shutil.rmtree(home / "indexes")
+
+
+def test_k_is_capped_and_damaged_files_are_not_published(tmp_path):
+    """-k 100000 would return the whole corpus; a truncated .xml.gz must not become a new build."""
+    from retrieval import MAX_RESULTS, DamagedCorpusError, add_to_index
+
+    home_settings = settings(tmp_path)
+    build_index([str(SLICE)], home_settings, stage="lexical", progress=False)
+    idx = open_index(home_settings)
+    assert MAX_RESULTS == 100 and len(idx.search("cancer", k=MAX_RESULTS, mode="lexical")) == 29
+    with pytest.raises(BadQueryError, match="between 1 and 100"):
+        idx.search("cancer", k=100_000, mode="lexical")
+    idx.close()
+    cut = tmp_path / "cut.xml.gz"
+    cut.write_bytes(SLICE.read_bytes()[:200_000])
+    current = (tmp_path / "indexes" / "default" / "current").resolve()
+    with pytest.raises(DamagedCorpusError, match=f"{cut}: after .* records: .*end-of-stream"):
+        add_to_index([str(cut)], home_settings, progress=False)
+    with pytest.raises(DamagedCorpusError, match="nothing was published"):
+        build_index([str(SLICE), str(cut)], home_settings, stage="lexical", progress=False)
+    assert (tmp_path / "indexes" / "default" / "current").resolve() == current
+    manifest, summary = add_to_index([str(cut)], home_settings, progress=False, allow_damaged=True)
+    assert summary["ingest"]["damaged"][0]["path"] == str(cut) and manifest["count"] == 320
+    assert (tmp_path / "indexes" / "default" / "current").resolve() != current

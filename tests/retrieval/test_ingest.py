@@ -9,7 +9,7 @@ import pytest
 
 from retrieval import CorpusError, collect_records
 from retrieval.records import parse_mesh_string
-from tests.conftest import SLICE
+from tests.conftest import DATA, SLICE
 
 
 def test_slice_counts_and_fields(slice_records):
@@ -106,3 +106,100 @@ def test_delete_citation_removes_earlier_record(tmp_path):
     records, report = collect_records([base, update])
     assert [r.pmid for r in records] == ["2"]
     assert report.deleted == 1
+
+
+# -- damaged and hostile files (issue 15, item 8) ---------------------------------------------
+def test_truncated_gzip_bytes_are_reported_as_damage(tmp_path):
+    """A .xml.gz cut mid-stream (the bytes, not the XML) keeps what was read and names the file."""
+    data = SLICE.read_bytes()
+    cut = tmp_path / "cut.xml.gz"
+    cut.write_bytes(data[: len(data) // 2])
+    records, report = collect_records([cut])
+    assert 100 < report.read < 360 and 0 < len(records) < 320
+    assert len(report.damaged) == 1
+    damage = report.damaged[0]
+    assert damage.path == str(cut) and damage.records_read == report.read
+    assert "end-of-stream" in damage.reason
+    assert report.to_dict()["damaged"][0]["records_read"] == report.read
+    assert f"damaged: 1 file ({cut}: after {report.read} records" in report.summary()
+
+
+def test_file_that_is_not_gzip_is_damage_with_no_records(tmp_path):
+    fake = tmp_path / "fake.xml.gz"
+    fake.write_bytes((DATA / "molecules.csv").read_bytes())
+    records, report = collect_records([fake])
+    assert records == [] and report.read == 0
+    assert [(d.path, d.records_read) for d in report.damaged] == [(str(fake), 0)]
+    assert "Not a gzipped file" in report.damaged[0].reason
+
+
+def test_binary_jsonl_and_csv_are_damage_naming_file_and_line(tmp_path):
+    binary = SLICE.read_bytes()[:4000]  # real gzip bytes: not UTF-8 text
+    good = json.dumps({"pmid": "7", "title": "T", "abstract": "A"}) + "\n"
+    jsonl = tmp_path / "bin.jsonl"
+    jsonl.write_bytes(good.encode() + binary)
+    records, report = collect_records([jsonl])
+    assert [r.pmid for r in records] == ["7"]
+    assert [(d.path, d.line, d.records_read) for d in report.damaged] == [(str(jsonl), 2, 1)]
+    assert "not UTF-8" in report.damaged[0].reason
+    table = tmp_path / "bin.csv"
+    table.write_bytes(b"pmid,title,abstract\n8,T,A\n" + binary)
+    records, report = collect_records([table])
+    assert [r.pmid for r in records] == ["8"]
+    assert [(d.path, d.line, d.records_read) for d in report.damaged] == [(str(table), 3, 1)]
+    assert "not UTF-8" in report.damaged[0].reason
+
+
+def test_oversized_csv_field_is_damage_naming_file_and_line(tmp_path):
+    table = tmp_path / "long.csv"
+    table.write_text('pmid,title,abstract\n8,T,A\n9,"unclosed quote,' + "x" * 200_000 + "\n10,U,B\n")
+    records, report = collect_records([table])
+    assert [r.pmid for r in records] == ["8"]
+    (damage,) = report.damaged
+    assert damage.path == str(table) and damage.line == 3 and "field larger than" in damage.reason
+
+
+def test_oversized_jsonl_line_is_a_counted_skip_naming_file_and_line(tmp_path):
+    path = tmp_path / "long.jsonl"
+    rows = [{"pmid": "1", "title": "T", "abstract": "x" * 2_000_000}, {"pmid": "2", "title": "U", "abstract": "B"}]
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    records, report = collect_records([path])
+    assert [r.pmid for r in records] == ["2"] and not report.damaged
+    assert report.skipped == {"oversized line": 1}
+    size = len(json.dumps(rows[0])) + 1
+    assert report.examples["oversized line"] == [f"{path.name}:1: {size:,} bytes (at most 1,048,576)"]
+
+
+def test_bad_pmids_are_counted_skips_naming_file_and_line(tmp_path):
+    path = tmp_path / "mine.jsonl"
+    rows = [{"pmid": "abc-not-numeric", "title": "T", "abstract": "A"},
+            {"pmid": "1234567890", "title": "T", "abstract": "A"},
+            {"pmid": " 42 ", "title": "Fine", "abstract": "A"},
+            {"pmid": 43, "title": "Also fine", "abstract": "A"}]
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    records, report = collect_records([path])
+    assert [r.pmid for r in records] == ["42", "43"]
+    assert report.skipped == {"bad PMID (not 1-9 digits)": 2}
+    assert report.examples["bad PMID (not 1-9 digits)"] == [
+        "mine.jsonl:1: 'abc-not-numeric'", "mine.jsonl:2: '1234567890'"]
+    assert "mine.jsonl:1: 'abc-not-numeric'" in json.dumps(report.to_dict())
+    table = tmp_path / "mine.csv"
+    table.write_text("pmid,title,abstract\n12a,T,A\n13,T,A\n")
+    records, report = collect_records([table])
+    assert [r.pmid for r in records] == ["13"]
+    assert report.examples["bad PMID (not 1-9 digits)"] == ["mine.csv:2: '12a'"]
+
+
+def test_bad_pmid_in_real_medline_xml_names_the_line(tmp_path):
+    raw = gzip.decompress(SLICE.read_bytes()).decode()
+    first = raw.index("<PMID")
+    pmid = raw[raw.index(">", first) + 1 : raw.index("</PMID>", first)]
+    edited = tmp_path / "edited.xml"
+    edited.write_text(raw.replace(f">{pmid}</PMID>", ">abc-not-numeric</PMID>", 1))
+    line = raw[:first].count("\n") + 1
+    records, report = collect_records([edited])
+    assert report.read == 360 and pmid not in {r.pmid for r in records}
+    assert report.skipped["bad PMID (not 1-9 digits)"] == 1
+    (example,) = report.examples["bad PMID (not 1-9 digits)"]
+    assert example.startswith("edited.xml:") and example.endswith(": 'abc-not-numeric'")
+    assert int(example.split(":")[1]) <= line
