@@ -10,7 +10,8 @@ class PredictorError(Exception):
 class InvalidMoleculeError(PredictorError, ValueError):
     """An input cannot be turned into a molecule; `reason` is one of REASONS."""
 
-    REASONS = ("empty", "unparsable", "valence", "too large", "unknown name", "no structure")
+    REASONS = ("empty", "unparsable", "valence", "too large", "unknown name", "no structure", "non-ascii",
+               "ring closure", "isotope")
 
     def __init__(self, message: str, reason: str) -> None:
         super().__init__(message)

@@ -13,6 +13,7 @@ import gzip
 import json
 import logging
 import re
+import unicodedata
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,13 @@ logger = logging.getLogger(__name__)
 LEXICON_DIR = Path(__file__).resolve().parents[1] / "corpora" / "lexicon"
 LEXICON_FILE = LEXICON_DIR / "drugs.jsonl.gz"
 SYNONYMS_FILE = LEXICON_DIR / "synonyms.tsv"
+MAX_NAME_CHARS = 200  # the longest approved-drug name is under 100; longer inputs are never fuzzy-matched
+
+# Greek letters in names are spelled out ("β-carotene" -> "beta-carotene"); omicron, iota, nu and kappa
+# are left to the look-alike table (they pass for o, i, v and k).
+GREEK_NAMES = {"α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "ε": "epsilon", "ζ": "zeta", "η": "eta",
+               "θ": "theta", "λ": "lambda", "μ": "mu", "µ": "mu", "ξ": "xi", "π": "pi", "ρ": "rho", "σ": "sigma",
+               "τ": "tau", "υ": "upsilon", "φ": "phi", "χ": "chi", "ψ": "psi", "ω": "omega"}
 
 # Counter-ions and salt/hydrate words that users add to a drug name ("metformin hydrochloride").
 SALT_WORDS = frozenset(["hydrochloride", "hcl", "dihydrochloride", "hydrobromide", "hydroiodide", "sulfate", "sulphate", "bisulfate", "hemisulfate", "mesylate", "mesilate", "methanesulfonate", "besylate", "besilate", "tosylate", "tosilate", "esylate", "napsylate", "edisylate", "maleate", "fumarate", "hemifumarate", "succinate", "tartrate", "bitartrate", "citrate", "lactate", "gluconate", "malate", "oxalate", "acetate", "diacetate", "phosphate", "diphosphate", "nitrate", "benzoate", "salicylate", "stearate", "pamoate", "embonate", "sodium", "disodium", "potassium", "dipotassium", "calcium", "magnesium", "zinc", "lithium", "aluminium", "aluminum", "meglumine", "tromethamine", "trometamol", "arginine", "lysine", "choline", "diolamine", "olamine", "bromide", "chloride", "iodide", "monohydrate", "dihydrate", "trihydrate", "hemihydrate", "sesquihydrate", "hydrate", "anhydrous", "salt", "free", "base"])
@@ -59,8 +67,14 @@ class NameMatch:
 
 
 def normalize_name(name: str, strip_salts: bool = True) -> str:
-    """Lower-case, unify spacing/hyphens/quotes, drop bracketed notes and salt words."""
+    """Lower-case, spell out Greek letters, fold look-alike and accented letters to ASCII, unify
+    spacing/hyphens/quotes, drop bracketed notes and salt words."""
+    from .smiles_checks import LOOKALIKES
+
     text = name.lower().strip()
+    if not text.isascii():
+        text = "".join(GREEK_NAMES.get(c) or LOOKALIKES.get(c, c) for c in text)
+        text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
     text = re.sub(r"\(.*?\)|\[.*?\]", " ", text)
     text = text.replace("‐", "-").replace("–", "-").replace("’", "'")
     text = re.sub(r"[^a-z0-9\-+', ]+", " ", text)
@@ -99,10 +113,13 @@ class DrugLexicon:
     def lookup(self, query: str, min_confidence: float = 0.86, n_suggestions: int = 5) -> NameMatch:
         """Find a drug by name: exact normalized match (confidence 1.0), else fuzzy.
 
-        A fuzzy match below `min_confidence` returns no entry but a "did you mean" list.
+        A fuzzy match below `min_confidence` returns no entry but a "did you mean" list. A query over
+        MAX_NAME_CHARS is no drug name: it returns no entry (method "too long") without any matching.
         """
         from rapidfuzz import fuzz, process
 
+        if len(query) > MAX_NAME_CHARS:
+            return NameMatch(query[:MAX_NAME_CHARS], None, None, 0.0, "too long")
         key = normalize_name(query)
         if not key:
             return NameMatch(query, None, None, 0.0, "empty")

@@ -13,11 +13,22 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from .errors import InvalidMoleculeError
+from .smiles_checks import (
+    fold_lookalikes,
+    mass_number_message,
+    molblock_non_ascii_message,
+    non_ascii_message,
+    preview,
+    ring_closure_message,
+)
 
 logger = logging.getLogger(__name__)
 
-MAX_INPUT_CHARS = 5_000
+MAX_SMILES_CHARS = 5_000
+MAX_MOLBLOCK_CHARS = 1_000_000  # a 150-heavy-atom record with hydrogens, 3D coordinates and data is ~60 kB
+MAX_ATOMS = 1_000  # every atom of the input, explicit hydrogens included, before standardization
 MAX_HEAVY_ATOMS = 150
+ASCII_WHITESPACE = " \t\n\r\f\v"
 
 
 @contextlib.contextmanager
@@ -108,20 +119,80 @@ def _standardized_or_original(mol):
     return mol
 
 
+def ascii_lookalike(text: str) -> str | None:
+    """The ASCII SMILES a non-ASCII input looks like (`ССO` with Cyrillic С -> `CCO`) if that parses, else None."""
+    if text.isascii():
+        return None
+    folded = fold_lookalikes(text)
+    if folded is None or not folded.isascii() or len(folded) > MAX_SMILES_CHARS:
+        return None
+    return folded if _raw_mol(folded) is not None and _screen_text(folded, molblock=False) is None else None
+
+
+def _screen_text(raw: str, molblock: bool) -> ParsedMolecule | None:
+    """Refusals decided on the text alone: size, non-ASCII, ring-closure conflicts, impossible mass numbers."""
+    if molblock:
+        if len(raw) > MAX_MOLBLOCK_CHARS:
+            return ParsedMolecule(raw, error=f"MOL block of {len(raw):,} characters; the limit is "
+                                  f"{MAX_MOLBLOCK_CHARS:,}", reason="too large")
+        problem = molblock_non_ascii_message(raw)
+        return ParsedMolecule(raw, error=problem, reason="non-ascii") if problem else None
+    if len(raw) > MAX_SMILES_CHARS:
+        return ParsedMolecule(raw, error=f"SMILES of {len(raw):,} characters; the limit is {MAX_SMILES_CHARS:,}: "
+                              f"{preview(raw)}", reason="too large")
+    if not raw.isascii():
+        return ParsedMolecule(raw, error=non_ascii_message(raw, ascii_lookalike(raw)), reason="non-ascii")
+    problem = ring_closure_message(raw)
+    if problem:
+        return ParsedMolecule(raw, error=f"{preview(raw)}: {problem}", reason="ring closure")
+    problem = mass_number_message(raw)
+    if problem:
+        return ParsedMolecule(raw, error=f"{preview(raw)}: {problem}", reason="isotope")
+    return None
+
+
+def _unknown_isotope(mol) -> str | None:
+    """An atom labelled with a mass number that is no known isotope of its element (RDKit's table)."""
+    from rdkit import Chem
+
+    table = Chem.GetPeriodicTable()
+    for atom in mol.GetAtoms():
+        mass, number = atom.GetIsotope(), atom.GetAtomicNum()
+        if mass and number and table.GetMassForIsotope(number, mass) == 0:
+            return f"isotope mass number {mass} is no known isotope of {atom.GetSymbol()} (atom {atom.GetIdx() + 1})"
+    return None
+
+
 def parse_molecule(text: str, standardize_mol: bool = True) -> ParsedMolecule:
-    """Parse a SMILES or MOL block into a sanitized, standardized molecule (never raises)."""
+    """Parse a SMILES or MOL block into a sanitized, standardized molecule (never raises).
+
+    Refused with a reason: non-ASCII characters in a SMILES or a MOL block's atom lines ("non-ascii", with
+    the ASCII look-alike when it parses), conflicting ring-closure bonds ("ring closure"), mass numbers that
+    are no known isotope ("isotope"), over MAX_SMILES_CHARS / MAX_MOLBLOCK_CHARS / MAX_ATOMS /
+    MAX_HEAVY_ATOMS ("too large"). Errors quote at most a short prefix of the input.
+    """
     from rdkit import Chem
 
     text = text or ""
-    raw = text.rstrip() + "\n" if looks_like_molblock(text) else text.strip()  # a MOL header may start blank
-    shown = raw.strip() if len(raw) <= 80 else raw.strip()[:77] + "..."
+    molblock = looks_like_molblock(text)
+    # a MOL header may start blank; a SMILES loses ASCII spaces only, so an invisible character stays visible
+    raw = text.rstrip() + "\n" if molblock else text.strip(ASCII_WHITESPACE)
     if not raw.strip():
         return ParsedMolecule(text, error="empty input", reason="empty")
-    if len(raw) > MAX_INPUT_CHARS:
-        return ParsedMolecule(text, error=f"input longer than {MAX_INPUT_CHARS} characters", reason="too large")
+    refused = _screen_text(raw, molblock)
+    if refused is not None:
+        refused.input = text
+        return refused
+    shown = preview(raw.strip())
     mol = _raw_mol(raw)
     if mol is None:
-        return ParsedMolecule(text, error=f"cannot parse {shown!r} as SMILES or MOL block", reason="unparsable")
+        return ParsedMolecule(text, error=f"cannot parse {shown} as SMILES or MOL block", reason="unparsable")
+    if mol.GetNumAtoms() > MAX_ATOMS:
+        return ParsedMolecule(text, error=f"{mol.GetNumAtoms():,} atoms; the limit is {MAX_ATOMS:,} (hydrogens "
+                              f"included) and {MAX_HEAVY_ATOMS} heavy atoms", reason="too large")
+    problem = _unknown_isotope(mol)
+    if problem:
+        return ParsedMolecule(text, error=f"{shown}: {problem}", reason="isotope")
     with quiet_rdkit():
         problems = Chem.DetectChemistryProblems(mol)
     if problems:

@@ -6,9 +6,14 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from .mol import looks_like_molblock, parse_molecule
+from .lexicon import MAX_NAME_CHARS
+from .mol import ASCII_WHITESPACE, ascii_lookalike, looks_like_molblock, parse_molecule
+from .smiles_checks import fold_lookalikes, preview
 
-_NAME_LIKE = re.compile(r"^[A-Za-z][A-Za-z0-9 ,'\-()]*$")
+# a letter first, then letters (any script: "β-carotene"), digits, spaces and name punctuation
+_NAME_LIKE = re.compile(r"^[^\W\d_][\w ,'\-()‐–’]*$")
+# what names never have and SMILES do: bond and bracket marks, a ring digit right after an atom or branch
+_SMILES_MARKS = re.compile(r"[=#\[\]@/\\%]|[A-Za-z)]\d")
 
 
 @dataclass(slots=True)
@@ -31,20 +36,41 @@ class ResolvedInput:
 
 def _looks_like_name(text: str) -> bool:
     """Words, not chemistry: 'metformin hydrochloride' yes, 'CCO' or 'c1ccccc1' no."""
-    return bool(_NAME_LIKE.match(text)) and (any(c.islower() for c in text) or " " in text) and len(text) >= 3
+    return (bool(_NAME_LIKE.match(text)) and "_" not in text and (any(c.islower() for c in text) or " " in text)
+            and len(text) >= 3)
+
+
+def _from_parsed(text: str, raw: str, kind: str) -> ResolvedInput:
+    parsed = parse_molecule(raw)
+    if parsed.valid:
+        return ResolvedInput(text, parsed.mol, parsed.smiles, how=kind)
+    return ResolvedInput(text, error=parsed.error, reason=parsed.reason)
 
 
 def resolve_input(text: str, use_lexicon: bool = True) -> ResolvedInput:
-    """SMILES or MOL block first; a name-like input or an unparsable one goes to the lexicon."""
-    raw = (text or "").strip()
-    kind = "molblock" if looks_like_molblock(raw) else "smiles"
-    if kind == "molblock":
-        raw = text
+    """SMILES or MOL block first; a name-like input or an unparsable one goes to the lexicon.
+
+    Never sent to the lexicon: MOL blocks, inputs over MAX_NAME_CHARS (refused as "too large" when
+    name-like), and non-ASCII text that reads as a SMILES once look-alikes are folded (`ССO` with
+    Cyrillic С is refused as "non-ascii" with "did you mean 'CCO'?", not fuzzy-matched to a drug).
+    Names with non-ASCII letters ("β-carotene", "α-tocopherol") are looked up.
+    """
+    raw = (text or "").strip(ASCII_WHITESPACE)  # a non-ASCII space stays, and is refused as such
+    if looks_like_molblock(raw):
+        return _from_parsed(text, text, "molblock")
+    if len(raw) > MAX_NAME_CHARS:  # longer than any drug name: chemistry or nothing, no fuzzy matching
+        resolved = _from_parsed(text, raw, "smiles")
+        if not resolved.valid and use_lexicon and _looks_like_name(raw[:MAX_NAME_CHARS]):
+            return ResolvedInput(text, error=f"name-like input of {len(raw):,} characters; drug names have at most "
+                                 f"{MAX_NAME_CHARS}: {preview(raw)}", reason="too large")
+        return resolved
+    if ascii_lookalike(raw) is not None:  # a SMILES typed with look-alike characters: refused, with the hint
+        return _from_parsed(text, raw, "smiles")
     name_first = use_lexicon and _looks_like_name(raw)
     parsed = None if name_first else parse_molecule(raw)
     if parsed is not None and parsed.valid:
-        return ResolvedInput(text, parsed.mol, parsed.smiles, how=kind)
-    if use_lexicon and raw and kind == "smiles" and (name_first or (raw.isalpha() and len(raw) >= 4)):
+        return ResolvedInput(text, parsed.mol, parsed.smiles, how="smiles")
+    if use_lexicon and raw and (name_first or (raw.isalpha() and len(raw) >= 4)):
         from .lexicon import default_lexicon
 
         match = default_lexicon().lookup(raw)
@@ -56,9 +82,13 @@ def resolve_input(text: str, use_lexicon: bool = True) -> ResolvedInput:
         if parsed is None:
             parsed = parse_molecule(raw)
             if parsed.valid:
-                return ResolvedInput(text, parsed.mol, parsed.smiles, how=kind)
+                return ResolvedInput(text, parsed.mol, parsed.smiles, how="smiles")
         hint = f"; did you mean: {', '.join(match.suggestions)}?" if match.suggestions else ""
-        return ResolvedInput(text, error=f"{raw!r} is neither a valid SMILES nor a known approved-drug name{hint}",
-                             reason="unknown name", suggestions=match.suggestions)
+        why, reason = "", "unknown name"
+        if parsed.reason == "non-ascii":  # say which character; chemistry-shaped text is a SMILES refused for it
+            why = f" ({parsed.error})"
+            reason = "non-ascii" if _SMILES_MARKS.search(fold_lookalikes(raw) or raw) else reason
+        return ResolvedInput(text, error=f"{preview(raw)} is neither a valid SMILES{why} nor a known approved-drug "
+                             f"name{hint}", reason=reason, suggestions=match.suggestions)
     parsed = parsed or parse_molecule(raw)
     return ResolvedInput(text, error=parsed.error, reason=parsed.reason)

@@ -9,7 +9,9 @@ predictors), /stats (batch and admission counters), /openapi.json and /docs come
 Limits: a body over `max_payload_mb` -> 413; more than MAX_REQUEST_INPUTS molecules -> 413; more than
 `max_queue` requests in flight -> 503 with Retry-After; a request not answered within
 `request_timeout` -> 504. Every error body is one line: `{"error": ..., "type": ...}`. A bad SMILES
-is not an HTTP error: its row has `valid: false` and an `error`, as in-process.
+is not an HTTP error: its row has `valid: false` and an `error`, as in-process. A request whose client
+disconnects (or that gets 504) is cancelled: the worker drops its remaining molecules at the next chunk
+(chunks are sized to take about CHUNK_TARGET_S), so abandoned work does not hold the worker.
 
 No `from __future__ import annotations` here: LitServe and FastAPI read the request and response
 models from the real annotations of `decode_request` / `encode_response`.
@@ -26,17 +28,25 @@ import litserve as ls
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .api import MAX_BATCH, predict_inputs
 from .errors import UnknownPredictorError
 from .registry import get_predictor, list_predictors
-from .service_runtime import AdmissionMiddleware, CollectingBatchLoop, ServiceStats, error_body
+from .service_runtime import (
+    AdmissionMiddleware,
+    CancelBoard,
+    CollectingBatchLoop,
+    ServiceStats,
+    error_body,
+)
 
 logger = logging.getLogger(__name__)
 
 MAX_REQUEST_INPUTS = 1_000
+FIRST_CHUNK_INPUTS = 32  # molecules predicted before the worker first checks for abandoned requests
+CHUNK_TARGET_S = 0.5  # chunks grow (fast predictors, big GPU batches) or shrink to take about this long
 DEVICE_ENV = "LITMOL_PREDICTOR_DEVICE"
 WARMUP_SMILES = "CC(=O)Oc1ccccc1C(=O)O"
 ERROR_TYPES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "payload_too_large",
@@ -99,6 +109,7 @@ class PredictRequest(BaseModel):
     alerts: bool | Literal["core", "all", "none"] = Field(
         default="core", description="Structural alerts: core (PAINS, Brenk, NIH; true), all (plus medchem's "
         "~2,500 rules), none (false).")
+    _ticket: int = PrivateAttr(default=0)  # the CancelBoard ticket, set by the endpoint; travels to the worker
 
     def options(self) -> tuple[tuple[str, ...] | None, tuple[str, ...] | None, bool | str]:
         """What must match for two requests to share one predict_inputs call."""
@@ -170,12 +181,13 @@ def _json_default(value: Any) -> Any:
 class PredictorAPI(ls.LitAPI):
     """predict_inputs behind LitServe: batches of requests flattened into one call per option set."""
 
-    def __init__(self, config: ServiceConfig, device: str, stats: ServiceStats) -> None:
+    def __init__(self, config: ServiceConfig, device: str, stats: ServiceStats, board: CancelBoard) -> None:
         super().__init__(max_batch_size=config.max_batch_size, batch_timeout=config.batch_timeout,
                          api_path="/predict", loop=CollectingBatchLoop())
         self.config = config
         self.device_kind = device
         self.stats = stats
+        self.board = board
 
     def setup(self, device: str) -> None:
         if not logging.getLogger().handlers:  # a spawned worker: configure its own logging
@@ -195,18 +207,41 @@ class PredictorAPI(ls.LitAPI):
     def decode_request(self, request: PredictRequest) -> PredictRequest:
         return request
 
+    def _predict_group(self, requests: list[PredictRequest], members: list[int],
+                       options: tuple) -> tuple[dict[int, list[dict[str, Any]]], set[int]]:
+        """Rows per member request, predicted in chunks; members cancelled on the way are dropped."""
+        properties, predictors, alerts = options
+        pending = [(i, text) for i in members for text in requests[i].inputs]
+        rows: dict[int, list[dict[str, Any]]] = {i: [] for i in members}
+        abandoned: set[int] = set()
+        size, at = FIRST_CHUNK_INPUTS, 0
+        while at < len(pending):
+            abandoned.update(i for i in members if self.board.is_cancelled(requests[i]._ticket))
+            part = [(i, text) for i, text in pending[at:at + size] if i not in abandoned]
+            at += size
+            if not part:
+                continue
+            start = time.perf_counter()
+            predicted = predict_inputs([text for _, text in part], properties, predictors, alerts)
+            for (i, _), row in zip(part, predicted, strict=True):
+                rows[i].append(row)
+            took = time.perf_counter() - start
+            if took < CHUNK_TARGET_S / 2:
+                size = min(size * 2, MAX_BATCH)
+            elif took > CHUNK_TARGET_S * 2:
+                size = max(size // 2, 8)
+        return rows, abandoned
+
     def predict(self, requests: list[PredictRequest]) -> list[dict[str, Any]]:
         start = time.perf_counter()
         groups: dict[tuple, list[int]] = {}
         for i, request in enumerate(requests):
             groups.setdefault(request.options(), []).append(i)
         outputs: list[dict[str, Any]] = [{} for _ in requests]
-        for (properties, predictors, alerts), members in groups.items():
-            flat = [text for i in members for text in requests[i].inputs]
+        dropped = 0
+        for options, members in groups.items():
             try:
-                rows: list[dict[str, Any]] = []
-                for at in range(0, len(flat), MAX_BATCH):
-                    rows += predict_inputs(flat[at:at + MAX_BATCH], properties, predictors, alerts)
+                rows, abandoned = self._predict_group(requests, members, options)
             except UnknownPredictorError as exc:  # these requests get 400; the rest of the batch goes on
                 for i in members:
                     outputs[i] = {"status": 400, "body": error_body(str(exc), "unknown_name")}
@@ -216,11 +251,12 @@ class PredictorAPI(ls.LitAPI):
                 for i in members:
                     outputs[i] = {"status": 500, "body": error_body(f"prediction failed: {exc}", "internal")}
                 continue
-            at = 0
             for i in members:
-                n = len(requests[i].inputs)
-                outputs[i] = {"status": 200, "body": {"results": rows[at:at + n]}}
-                at += n
+                if i in abandoned:  # nobody is waiting: a short answer LitServe can drop
+                    dropped += len(requests[i].inputs) - len(rows[i])
+                    outputs[i] = {"status": 499, "body": error_body("client gone; request cancelled", "cancelled")}
+                else:
+                    outputs[i] = {"status": 200, "body": {"results": rows[i]}}
         molecules = sum(len(r.inputs) for r in requests)
         batch = {"requests": len(requests), "molecules": molecules,
                  "predict_s": round(time.perf_counter() - start, 4), "device": self.device_kind}
@@ -228,6 +264,9 @@ class PredictorAPI(ls.LitAPI):
             if out["status"] == 200:
                 out["body"]["batch"] = batch
         self.stats.record_batch(len(requests), molecules)
+        if dropped:
+            self.stats.add("dropped_molecules", dropped)
+            logger.info("dropped %d molecules of abandoned requests", dropped)
         logger.debug("batch of %d requests, %d molecules in %.3f s", len(requests), molecules, batch["predict_s"])
         return outputs
 
@@ -287,8 +326,14 @@ def _document_predict_route(server: ls.LitServer) -> None:
     router = server.app.router
     route = next(r for r in router.routes if getattr(r, "path", None) == "/predict")
     router.routes.remove(route)
+    litserve_endpoint = route.endpoint
+
+    async def predict_endpoint(request: PredictRequest, http_request: Request) -> PredictResponse:
+        request._ticket = http_request.scope.get(CancelBoard.SCOPE_KEY, 0)  # the worker checks it between chunks
+        return await litserve_endpoint(request)
+
     server.app.add_api_route(
-        "/predict", route.endpoint, methods=["POST"], dependencies=route.dependencies, responses=ERROR_RESPONSES,
+        "/predict", predict_endpoint, methods=["POST"], dependencies=route.dependencies, responses=ERROR_RESPONSES,
         summary="Predict properties and alerts for molecules",
         description="One row per input, in order; an input that is not a molecule gets `valid: false` and an "
         "`error`, not an HTTP error. Concurrent requests are batched on the worker.")
@@ -310,7 +355,8 @@ def build_server(config: ServiceConfig) -> ls.LitServer:
     for name in config.preload:
         get_predictor(name)  # unknown names fail here, not in a worker
     stats = ServiceStats()
-    api = PredictorAPI(config, device, stats)
+    board = CancelBoard()
+    api = PredictorAPI(config, device, stats, board)
     metadata = {"service": "litmol predictors", "device": device, "predictors": list_predictors(),
                 "preloaded": config.preload, "max_request_inputs": MAX_REQUEST_INPUTS,
                 "max_batch_size": config.max_batch_size, "batch_timeout": config.batch_timeout,
@@ -319,8 +365,8 @@ def build_server(config: ServiceConfig) -> ls.LitServer:
     server = PredictorServer(
         api, accelerator=device, devices=1, workers_per_device=config.workers, timeout=config.request_timeout,
         max_payload_size=int(config.max_payload_mb * 1024 * 1024), model_metadata=metadata,
-        middlewares=[(AdmissionMiddleware, {"path": "/predict", "stats": stats, "max_queue": config.max_queue,
-                                            "timeout_s": config.request_timeout})])
+        middlewares=[(AdmissionMiddleware, {"path": "/predict", "stats": stats, "board": board,
+                                            "max_queue": config.max_queue, "timeout_s": config.request_timeout})])
     _document_predict_route(server)
     server.app.add_exception_handler(RequestValidationError, _validation_error)
     server.app.add_exception_handler(StarletteHTTPException, _http_error)
