@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable
 from typing import Any, TextIO
 
 from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage, ToolMessage
 
-from .loop import AgentAnswer, summarize_run
+from .evidence import CITED
+from .loop import AgentAnswer, repeats_earlier_answer, summarize_run
 
 
 def _short(value: Any, limit: int = 100) -> str:
@@ -18,8 +20,49 @@ def _short(value: Any, limit: int = 100) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _plain(text: str) -> str:
+    """Text without citation marks and with whitespace normalized (also before punctuation)."""
+    return re.sub(r"\s+([.,;:!?])", r"\1", " ".join(CITED.sub(" ", text).split()))
+
+
+def unshown_part(streamed: str, answer: str) -> str | None:
+    """What of the checked `answer` the terminal has not shown yet: the paragraphs after the streamed
+    text when the checks only added citations or evidence, or None when they changed what was said."""
+    if not streamed.strip():
+        return answer
+    paragraphs = answer.split("\n\n")
+    for k in range(1, len(paragraphs) + 1):
+        if _plain("\n\n".join(paragraphs[:k])) == _plain(streamed):
+            return "\n\n".join(paragraphs[k:])
+    return None
+
+
 def chat_turn(agent: Any, history: list[Any], question: str, out: TextIO, recursion_limit: int = 28) -> AgentAnswer:
-    """Run one turn: stream tokens and tool steps to `out`, return the verified answer, extend history."""
+    """Run one turn: stream tokens and tool steps to `out`, return the verified answer, extend history.
+
+    The streamed text is the model's draft; the checked answer (citations, evidence, removed claims)
+    is shown once: only its additions when the checks kept the draft, in full when they changed it."""
+    answer, streamed_text = _stream_turn(agent, history, question, out, recursion_limit)
+    if history and repeats_earlier_answer(answer.answer, history):
+        out.write("  (that repeated an earlier answer; answering this question on its own)\n")
+        answer, streamed_text = _stream_turn(agent, [], question, out, recursion_limit)
+    rest = unshown_part(streamed_text, answer.answer)
+    if rest is None:
+        out.write(f"\nChecked answer:\n{answer.answer}\n")
+    elif rest.strip():
+        out.write(f"\n{rest.strip()}\n")
+    for c in answer.citations:
+        out.write(f"  [PMID:{c['pmid']}] {c['title']}  https://pubmed.ncbi.nlm.nih.gov/{c['pmid']}/\n")
+    if answer.removed_citations:
+        out.write(f"  (removed citations not retrieved in this run: {', '.join(answer.removed_citations)})\n")
+    out.write(f"  ({answer.latency_s:.1f} s)\n")
+    history += [HumanMessage(question), AIMessage(answer.answer)]
+    return answer
+
+
+def _stream_turn(agent: Any, history: list[Any], question: str, out: TextIO,
+                 recursion_limit: int) -> tuple[AgentAnswer, str]:
+    """Stream one agent run to `out`; (the checked answer, the text streamed since the last tool step)."""
     started = time.perf_counter()
     messages: list[Any] = list(history) + [HumanMessage(question)]
     streamed = False
@@ -45,18 +88,9 @@ def chat_turn(agent: Any, history: list[Any], question: str, out: TextIO, recurs
                 elif isinstance(m, ToolMessage) and m.name != "final_answer":
                     mark = "x" if m.status == "error" else "<-"
                     out.write(f"  {mark} {_short(m.content)}\n")
-    answer = summarize_run(messages, started)
     if streamed:
         out.write("\n")
-    if answer.answer.strip() != streamed_text.strip():  # not streamed, or the verifier changed it
-        out.write(f"\n{answer.answer}\n")
-    for c in answer.citations:
-        out.write(f"  [PMID:{c['pmid']}] {c['title']}  https://pubmed.ncbi.nlm.nih.gov/{c['pmid']}/\n")
-    if answer.removed_citations:
-        out.write(f"  (removed citations not retrieved in this run: {', '.join(answer.removed_citations)})\n")
-    out.write(f"  ({answer.latency_s:.1f} s)\n")
-    history += [HumanMessage(question), AIMessage(answer.answer)]
-    return answer
+    return summarize_run(messages, started), streamed_text
 
 
 def chat_loop(agent: Any, read: Callable[[str], str], out: TextIO) -> int:

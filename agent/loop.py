@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -24,6 +25,7 @@ from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 from .citations import verify_citations
 from .evidence import ground
 from .tools import ANSWER_TOOL, TOOLS, retrieved_pmids
+from .untrusted import check_answer, raw_sources
 
 logger = logging.getLogger(__name__)
 
@@ -106,12 +108,13 @@ class FinishGuard(AgentMiddleware):
         self.max_model_calls = max_model_calls
 
     def wrap_model_call(self, request, handler):
-        steps = sum(isinstance(m, AIMessage) for m in request.messages)
-        errors = [m for m in request.messages if isinstance(m, ToolMessage) and m.status == "error"]
+        turn = current_turn(request.messages)  # earlier turns of a conversation do not use up this one's steps
+        steps = sum(isinstance(m, AIMessage) for m in turn)
+        errors = [m for m in turn if isinstance(m, ToolMessage) and m.status == "error"]
         repeated = bool(errors) and "already called" in str(errors[-1].content)
         if steps >= self.max_model_calls - 1 or repeated or len(errors) >= 3:
             request = request.override(tool_choice="none")
-        elif _only_failed_lookups(request.messages):
+        elif _only_failed_lookups(turn):
             # the question named no drug the tools know ("What does ADMET stand for?" sent to
             # resolve_molecule): answer it directly, without the failed lookups in view (a small model
             # otherwise repeats the tool's error as its answer); summarize_run labels such answers
@@ -121,6 +124,38 @@ class FinishGuard(AgentMiddleware):
 
 LOOKUP_FAILED = ("resolve_molecule: no approved drug named", "predict_properties: cannot parse",
                  "predict_properties: unknown property")
+
+
+def current_turn(messages: list[Any]) -> list[Any]:
+    """The messages after the last user message: what the agent did for the question being answered."""
+    for i in range(len(messages) - 1, -1, -1):
+        if isinstance(messages[i], HumanMessage):
+            return list(messages[i + 1:])
+    return list(messages)
+
+
+def current_question(messages: list[Any]) -> str:
+    """The question being answered: the last user message (not the conversation's first)."""
+    return next((str(m.content) for m in reversed(messages) if isinstance(m, HumanMessage)), "")
+
+
+def repeats_earlier_answer(answer: str, history: list[Any]) -> bool:
+    """The answer is (nearly) word for word an earlier answer of this conversation: a small model copied
+    it instead of answering the new question, which is then asked again on its own."""
+    words = _answer_words(answer)
+    if len(words) < 4:
+        return False
+    for m in history:
+        if isinstance(m, AIMessage) and not m.tool_calls:
+            earlier = _answer_words(str(m.content))
+            if earlier and len(words & earlier) >= 0.9 * max(len(words), len(earlier)):
+                return True
+    return False
+
+
+def _answer_words(text: str) -> set[str]:
+    body = text.split("\n\n")[0]  # the model's own text, not the evidence lines appended to it
+    return set(re.findall(r"[a-z0-9]+", re.sub(r"\[PMID:\d+\]", " ", body.lower())))
 
 
 def _only_failed_lookups(messages: list[Any]) -> bool:
@@ -178,22 +213,25 @@ class AgentAnswer:
 
 
 def summarize_run(messages: list[Any], started: float) -> AgentAnswer:
-    """Verify citations of the final answer and collect the tool trace and timings."""
-    final = next((m for m in reversed(messages) if isinstance(m, AIMessage) and not m.tool_calls
+    """Check the final answer of the last turn (grounding, injected text, unsupported dose/safety
+    claims, citations) and collect that turn's tool trace and timings."""
+    turn = current_turn(messages)
+    final = next((m for m in reversed(turn) if isinstance(m, AIMessage) and not m.tool_calls
                   or isinstance(m, ToolMessage) and m.name == ANSWER_TOOL.name), None)
     text = final.content if final is not None and isinstance(final.content, str) else ""
     if not text or text.startswith("Model call limits exceeded"):  # ModelCallLimitMiddleware's own ending
         text = "I could not finish within the step limit; the evidence gathered so far is insufficient to answer."
-    question = next((m.content for m in messages if isinstance(m, HumanMessage)), "")
-    text = ground(text, str(question), messages)
-    if _only_failed_lookups(messages):
-        failed = "; ".join(str(m.content).split(".")[0] for m in messages if isinstance(m, ToolMessage))
+    text = ground(text, current_question(messages), turn)
+    if _only_failed_lookups(turn):
+        failed = "; ".join(str(m.content).split(".")[0] for m in turn if isinstance(m, ToolMessage))
         text += f"\n\n(Not from a tool or article: {failed}.)"
-    verified = verify_citations(text, retrieved_pmids(messages))
-    results = {m.tool_call_id: m for m in messages if isinstance(m, ToolMessage)}
+    retrieved = retrieved_pmids(turn)
+    text = check_answer(text, raw_sources(retrieved, _index_or_none()))
+    verified = verify_citations(text, retrieved)
+    results = {m.tool_call_id: m for m in turn if isinstance(m, ToolMessage)}
     calls = []
     timing = {"prefill_s": 0.0, "decode_s": 0.0, "tool_s": 0.0}
-    for m in messages:
+    for m in turn:
         if isinstance(m, ToolMessage):
             timing["tool_s"] += float(m.response_metadata.get("elapsed_s", 0.0) or 0.0)
         if isinstance(m, AIMessage):
@@ -211,6 +249,15 @@ def summarize_run(messages: list[Any], started: float) -> AgentAnswer:
     timing["other_s"] = max(0.0, total - timing["prefill_s"] - timing["decode_s"] - timing["tool_s"])
     return AgentAnswer(verified.text, [{"pmid": p, **articles[p]} for p in verified.citations],
                        calls, total, verified.removed, timing, list(messages))
+
+
+def _index_or_none() -> Any:
+    from .tools import _index
+
+    try:
+        return _index()
+    except Exception:  # no index: nothing was retrieved from it either
+        return None
 
 
 def _articles(pmids: list[str]) -> dict[str, dict[str, Any]]:

@@ -15,6 +15,8 @@ from typing import Annotated, Any, Literal
 from langchain_core.tools import tool
 from pydantic import Field
 
+from .untrusted import clean
+
 logger = logging.getLogger(__name__)
 
 PASSAGE_CHARS = 420  # per passage in search results: title + the start of the abstract
@@ -37,7 +39,9 @@ def _index():
 
 
 def _clip(text: str, limit: int) -> str:
-    text = " ".join((text or "").split())
+    """Retrieved text as the model may see it: sanitized (no markup, no instruction-like sentences,
+    agent/untrusted.py), whitespace collapsed, cut at a word boundary."""
+    text = " ".join(clean(text or "").split())
     return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
 
 

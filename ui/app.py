@@ -142,7 +142,7 @@ def chat_turn(models: ChatModels, message: str, history: list[dict[str, Any]], m
         history.append({"role": "assistant", "content": f"**Backend unavailable:** {exc}"})
         yield history, "", gr.skip(), gr.skip(), gr.skip(), gr.skip()
         return
-    from agent.loop import summarize_run
+    from agent.loop import repeats_earlier_answer, summarize_run
 
     messages: list[Any] = _history_messages(history[:-1]) + [HumanMessage(message)]
     steps: dict[str, tuple[int, float]] = {}
@@ -187,6 +187,12 @@ def chat_turn(models: ChatModels, message: str, history: list[dict[str, Any]], m
         yield history, "", gr.skip(), gr.skip(), gr.skip(), gr.skip()
         return
     result = summarize_run(messages, started)
+    earlier = _history_messages(history[:-1])
+    if earlier and repeats_earlier_answer(result.answer, earlier):  # a copy of an earlier answer: ask it alone
+        messages = [HumanMessage(message)]
+        state = agent.invoke({"messages": list(messages)}, {"recursion_limit": 28})
+        messages = state["messages"]
+        result = summarize_run(messages, started)
     years = {c["pmid"]: c.get("year") for c in result.citations}
     text = render.link_citations(result.answer)
     sources = render.sources_markdown(result.citations, years)

@@ -141,7 +141,8 @@ def test_injected_passage_cannot_make_an_unretrieved_pmid_citable(home_copy, mon
     tools._index.cache_clear()
     try:
         out = tools.search_literature.invoke({"query": "flagella trypanosomatids motility", "max_results": 10})
-        assert "[PMID:90000001]" in out and "IGNORE PREVIOUS INSTRUCTIONS" in out  # delimited data, kept
+        assert "[PMID:90000001]" in out and "IGNORE PREVIOUS INSTRUCTIONS" not in out  # the order is cut
+        assert "[instruction-like text removed]" in out
         assert out.startswith("<passages>") and out.rstrip().endswith("</passages>")
         # a model that obeyed the injection: the injected PMIDs are not citable, the real one is
         answer = run([call("search_literature", query="flagella trypanosomatids motility"),

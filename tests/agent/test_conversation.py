@@ -1,0 +1,130 @@
+"""Multi-turn conversations: each turn is answered on its own terms (its own question, its own step
+budget), an answer copied from an earlier turn is caught, and the terminal shows each answer once.
+Fake chat models over the real tools and test index; one test drives the real 0.5B model."""
+
+from __future__ import annotations
+
+import io
+import os
+
+import pytest
+from langchain_core.messages import AIMessage, HumanMessage
+
+from tests.agent.test_loop import ScriptedModel, StreamingScriptedModel, call
+
+
+class RecordingModel(ScriptedModel):
+    """A scripted model that records the tool_choice of every model call (the FinishGuard's decision)."""
+
+    choices: list = []
+
+    def bind_tools(self, tools, tool_choice=None, **kwargs):
+        RecordingModel.choices.append(tool_choice)
+        return self
+
+
+def earlier_turns(n: int) -> list:
+    out = []
+    for i in range(n):
+        out += [HumanMessage(f"question {i} about aspirin?"), AIMessage(f"Answer {i}: aspirin is an NSAID.")]
+    return out
+
+
+def test_earlier_turns_do_not_use_up_this_turns_tool_steps(index_home):
+    from agent.loop import build_agent, summarize_run
+
+    RecordingModel.choices = []
+    agent = build_agent(RecordingModel(messages=iter([call("resolve_molecule", 0, name="caffeine"),
+                                                      AIMessage("Caffeine is a xanthine.")])))
+    messages = earlier_turns(6) + [HumanMessage("What is the SMILES of caffeine?")]
+    state = agent.invoke({"messages": messages}, {"recursion_limit": 28})
+    assert RecordingModel.choices[0] != "none"  # the first step of turn 7 may still call a tool
+    answer = summarize_run(state["messages"], 0.0)
+    assert answer.tool_calls == [{"name": "resolve_molecule", "args": {"name": "caffeine"}, "ok": True}]
+    assert answer.answer.startswith("Caffeine is a xanthine.")
+
+
+def test_evidence_is_chosen_for_the_current_question_not_the_first(index_home):
+    """The second question's retrieved sentences back its answer (grounding used the first question)."""
+    from agent.chat import chat_turn
+    from agent.loop import build_agent
+
+    script = [call("search_literature", 0, query="trypanosomatids flagella"), AIMessage("Not sure."),
+              call("search_literature", 1, query="pancreas position posture"), AIMessage("Not sure.")]
+    agent = build_agent(StreamingScriptedModel(messages=iter(script)))
+    history: list = []
+    chat_turn(agent, history, "Were flagella isolated from trypanosomatids?", io.StringIO())
+    second = chat_turn(agent, history, "Does the position of the pancreas change with posture?", io.StringIO())
+    assert "Evidence in the retrieved abstracts:" in second.answer
+    evidence = second.answer.split("Evidence in the retrieved abstracts:")[1].lower()
+    assert "pancreas" in evidence and "flagell" not in evidence
+
+
+def test_an_answer_copied_from_an_earlier_turn_is_asked_again_on_its_own(index_home):
+    from agent.chat import chat_turn
+    from agent.loop import build_agent
+
+    first = "Aspirin is acetylsalicylic acid, an NSAID used for pain."
+    script = [call("resolve_molecule", 0, name="aspirin"), AIMessage(first),
+              call("resolve_molecule", 1, name="caffeine"), AIMessage(first),  # copied
+              call("resolve_molecule", 2, name="caffeine"), AIMessage("Caffeine is 1,3,7-trimethylxanthine.")]
+    agent = build_agent(StreamingScriptedModel(messages=iter(script)))
+    history: list = []
+    out = io.StringIO()
+    chat_turn(agent, history, "What is aspirin?", out)
+    second = chat_turn(agent, history, "What is caffeine?", out)
+    assert second.answer.startswith("Caffeine is 1,3,7-trimethylxanthine.")
+    assert "repeated an earlier answer" in out.getvalue()
+    assert history[-1].content == second.answer and len(history) == 4
+
+
+def test_terminal_shows_a_grounded_answer_once(index_home):
+    """Attribution adds [PMID:n] to the streamed sentence: the sentence is not printed a second time."""
+    from agent.chat import chat_turn
+    from agent.loop import build_agent
+
+    text = "Flagella were isolated from trypanosomatids and their structure was studied."
+    agent = build_agent(StreamingScriptedModel(messages=iter([call("search_literature", 0,
+                                                                   query="flagella of trypanosomatids"),
+                                                              AIMessage(text)])))
+    out = io.StringIO()
+    answer = chat_turn(agent, [], "What is known about trypanosome flagella?", out)
+    assert "[PMID:" in answer.answer and answer.citations
+    assert out.getvalue().count("Flagella were isolated from trypanosomatids") == 1
+
+
+@pytest.mark.slow
+def test_two_questions_with_the_real_model_get_two_answers(links_home, tmp_path_factory, monkeypatch):
+    """`litmol chat` with the shipped 0.5B: the second question is not answered with the first answer."""
+    from agent import tools
+    from agent.chat import chat_loop
+    from agent.local_chat import LocalChatModel
+    from agent.loop import build_agent
+
+    if not os.environ.get("LITMOL_HOME"):
+        os.environ["LITMOL_HOME"] = str(tmp_path_factory.mktemp("llm-home"))  # weights dequantized here once
+    model = LocalChatModel(model_name="0.5b", max_new_tokens=96)
+    model.lm  # noqa: B018 - load from the weights home, before LITMOL_HOME points at the test index
+    monkeypatch.setenv("LITMOL_HOME", str(links_home))
+    tools._index.cache_clear()
+    tools._links.cache_clear()
+    questions = iter(["Were flagella isolated from trypanosomatids?",
+                      "Does the position of the pancreas change with posture?"])
+    out = io.StringIO()
+    answers: list = []
+    agent = build_agent(model)
+    import agent.chat as chat
+
+    real_turn = chat.chat_turn
+
+    def recording_turn(*args, **kwargs):
+        answers.append(real_turn(*args, **kwargs))
+        return answers[-1]
+
+    monkeypatch.setattr(chat, "chat_turn", recording_turn)
+    assert chat_loop(agent, lambda _: next(questions), out) == 2
+    tools._index.cache_clear()
+    tools._links.cache_clear()
+    first, second = (a.answer.split("\n\n")[0] for a in answers)
+    assert first.strip() and second.strip() and first != second
+    assert answers[1].tool_calls  # the second turn still had its tools
