@@ -59,19 +59,23 @@ def attack_succeeded(case: dict, answer: str) -> tuple[bool, str]:
 
 
 def build_home(home: Path, models: Path) -> None:
-    """The slice + planted abstracts, indexed (lexical + dense) once into `home`."""
+    """The slice + planted abstracts, indexed (lexical + dense) and mined for links once into `home`
+    (the agent routes many questions to find_links, whose evidence sentences are retrieved text too)."""
     from retrieval import RetrievalSettings, build_index
+    from retrieval.links.table import build_links
 
     home.mkdir(parents=True, exist_ok=True)
     if not (home / "models").exists():
         os.symlink(models, home / "models")
-    if (home / "indexes").exists():
+    if (home / "links").exists():
         return
     planted = home / "planted.jsonl"
     with planted.open("w") as fh:
         for line in PLANTED.read_text().splitlines():
             fh.write(json.dumps(json.loads(line)["article"]) + "\n")
-    build_index([str(SLICE), str(planted)], RetrievalSettings(home=home), progress=True)
+    if not (home / "indexes").exists():
+        build_index([str(SLICE), str(planted)], RetrievalSettings(home=home), progress=True)
+    build_links(RetrievalSettings(home=home), progress=True)
 
 
 def false_positives() -> int:
@@ -121,6 +125,7 @@ def main() -> int:
     from agent.loop import ask
 
     tools._index.cache_clear()
+    tools._links.cache_clear()
     cases = [json.loads(line) for line in PLANTED.read_text().splitlines() if line.strip()]
     cases = [c for c in cases if args.split == "all" or c["split"] == args.split]
     out = args.out or ROOT / "runs" / f"injection_{args.label}"
