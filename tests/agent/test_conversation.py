@@ -122,7 +122,13 @@ def test_two_questions_with_the_real_model_get_two_answers(links_home, tmp_path_
         return answers[-1]
 
     monkeypatch.setattr(chat, "chat_turn", recording_turn)
-    assert chat_loop(agent, lambda _: next(questions), out) == 2
+    def read(_prompt: str) -> str:
+        try:
+            return next(questions)
+        except StopIteration:
+            raise EOFError from None  # end of input, as a closed pipe
+
+    assert chat_loop(agent, read, out) == 2
     tools._index.cache_clear()
     tools._links.cache_clear()
     first, second = (a.answer.split("\n\n")[0] for a in answers)
