@@ -25,7 +25,7 @@ from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 from .citations import verify_citations
 from .evidence import ground
 from .tools import ANSWER_TOOL, TOOLS, retrieved_pmids
-from .untrusted import check_answer, raw_sources
+from .untrusted import check_answer
 
 logger = logging.getLogger(__name__)
 
@@ -226,7 +226,8 @@ def summarize_run(messages: list[Any], started: float) -> AgentAnswer:
         failed = "; ".join(str(m.content).split(".")[0] for m in turn if isinstance(m, ToolMessage))
         text += f"\n\n(Not from a tool or article: {failed}.)"
     retrieved = retrieved_pmids(turn)
-    text = check_answer(text, raw_sources(retrieved, _index_or_none()))
+    articles = _retrieved_articles(retrieved)
+    text = check_answer(text, {p: f"{a['title']} {a['abstract']}" for p, a in articles.items()})
     verified = verify_citations(text, retrieved)
     results = {m.tool_call_id: m for m in turn if isinstance(m, ToolMessage)}
     calls = []
@@ -244,33 +245,24 @@ def summarize_run(messages: list[Any], started: float) -> AgentAnswer:
                 ok = res is not None and res.status != "error" and " failed: " not in str(res.content)[:200] \
                     and not str(res.content).startswith(LOOKUP_FAILED)
                 calls.append({"name": c["name"], "args": c.get("args", {}), "ok": ok})
-    articles = _articles(verified.citations)
     total = time.perf_counter() - started
     timing["other_s"] = max(0.0, total - timing["prefill_s"] - timing["decode_s"] - timing["tool_s"])
-    return AgentAnswer(verified.text, [{"pmid": p, **articles[p]} for p in verified.citations],
+    return AgentAnswer(verified.text, [{"pmid": p, "title": articles[p]["title"], "year": articles[p]["year"]}
+                                       for p in verified.citations],
                        calls, total, verified.removed, timing, list(messages))
 
 
-def _index_or_none() -> Any:
-    from .tools import _index
-
-    try:
-        return _index()
-    except Exception:  # no index: nothing was retrieved from it either
-        return None
-
-
-def _articles(pmids: list[str]) -> dict[str, dict[str, Any]]:
-    """Title and year of each cited article (a courtesy: the verifier already guarantees it was retrieved)."""
+def _retrieved_articles(pmids: set[str]) -> dict[str, dict[str, Any]]:
+    """Each retrieved article as stored, read once: the answer check needs its text, the citations its
+    title and year (an article that cannot be read comes back empty)."""
     from .tools import _index
 
     out: dict[str, dict[str, Any]] = {}
-    for p in pmids:
+    for p in sorted(pmids):
         try:
-            a = _index().get_article(p)
-            out[p] = {"title": a["title"], "year": a["year"]}
-        except Exception:
-            out[p] = {"title": "", "year": None}
+            out[p] = _index().get_article(p)
+        except Exception:  # no index or a rebuild in between: the verifier still guarantees it was retrieved
+            out[p] = {"title": "", "abstract": "", "year": None}
     return out
 
 

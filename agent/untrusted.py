@@ -24,7 +24,6 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from typing import Any
 
 REMOVED = "[instruction-like text removed]"
 INVISIBLE = re.compile("[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
@@ -210,17 +209,3 @@ def check_answer(answer: str, raw_sources: dict[str, str]) -> str:
         deduped = [s for i, s in enumerate(out) if not (i and s == out[i - 1] and s in (PLANTED, WITHHELD))]
         lines.append(" ".join(deduped))
     return "\n".join(lines).strip()
-
-
-def raw_sources(pmids: set[str], index: Any) -> dict[str, str]:
-    """The stored title + abstract of each retrieved PMID (empty text when it cannot be read)."""
-    out: dict[str, str] = {}
-    if index is None:
-        return out
-    for pmid in sorted(pmids):
-        try:
-            a = index.get_article(pmid)
-            out[pmid] = f"{a['title']} {a['abstract']}"
-        except Exception:  # a tool returned it, so the index had it; a race with a rebuild is harmless here
-            out[pmid] = ""
-    return out
