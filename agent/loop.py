@@ -49,7 +49,7 @@ _POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="litmol-tool")
 
 
 def _looks_like_smiles(text: str) -> bool:
-    from predictors.resolve import _looks_like_name
+    from litmol.predictors.resolve import _looks_like_name
 
     text = (text or "").strip()
     return bool(text) and not _looks_like_name(text) and any(c in text for c in "=#()[]123456789@/\\") \

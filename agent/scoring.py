@@ -103,7 +103,7 @@ def call_is_valid(name: str, args: Any) -> bool:
 
 
 def _molecule_key(arg: str) -> str | None:
-    from predictors.resolve import resolve_input
+    from litmol.predictors.resolve import resolve_input
 
     try:
         resolved = resolve_input(str(arg))

@@ -33,7 +33,7 @@ PREDICT_DEFAULT = ("mw", "clogp", "tpsa", "hbd", "hba", "qed", "lipinski_pass", 
 
 @functools.lru_cache(maxsize=1)
 def _index():
-    from retrieval import open_index
+    from litmol.retrieval import open_index
 
     return open_index(verify=False)
 
@@ -91,7 +91,7 @@ def get_article(pmid: str) -> str:
 
 @functools.lru_cache(maxsize=1)
 def _links():
-    from retrieval.links.table import LinkTable
+    from litmol.links.table import LinkTable
 
     return LinkTable.open()
 
@@ -105,7 +105,7 @@ def find_links(name: str, relation: Literal["treats", "causes", "any"] = "any", 
         relation: treats, causes, or any.
         max_results: Number of links to return (1-10).
     """
-    from retrieval import BadQueryError
+    from litmol.retrieval import BadQueryError
 
     rel = None if relation == "any" else relation
     k = max(1, min(int(max_results), 10))
@@ -139,7 +139,7 @@ def resolve_molecule(name: str) -> str:
     Args:
         name: Drug name as the user wrote it, e.g. "aspirin" or "metformin hydrochloride".
     """
-    from predictors import default_lexicon
+    from litmol.predictors import default_lexicon
 
     match = default_lexicon().lookup(name)
     if match.entry is None:
@@ -158,8 +158,8 @@ def predict_properties(molecule: str,
         molecule: An approved-drug name (preferred) or a SMILES the user gave or resolve_molecule returned.
         properties: Up to 4 names, e.g. ["bbb", "hERG"]; leave empty for mw, clogp, tpsa, hbd, hba, qed, lipinski_pass, logs, logd, bbb.
     """
-    from predictors.api import known_properties, predict
-    from predictors.registry import list_predictors
+    from litmol.predictors.api import known_properties, predict
+    from litmol.predictors.registry import list_predictors
 
     wanted = list(properties or PREDICT_DEFAULT)
     try:

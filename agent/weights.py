@@ -53,7 +53,7 @@ DEFAULT_MODEL = "0.5b"
 
 
 def llm_cache_dir() -> Path:
-    from retrieval.settings import litmol_home
+    from litmol.settings import litmol_home
 
     return litmol_home() / "models" / "llm"
 

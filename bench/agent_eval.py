@@ -79,12 +79,11 @@ def main() -> int:
     parser.add_argument("--out", help="result name under bench/results (default agent_eval_<model>)")
     args = parser.parse_args()
 
+    from litmol.agent.local_chat import LocalChatModel, load_local_lm
+    from litmol.agent.loop import ask
+    from litmol.agent.scoring import score_run
+    from litmol.agent.weights import resolve_model_path
     from tqdm import tqdm
-
-    from agent.local_chat import LocalChatModel, load_local_lm
-    from agent.loop import ask
-    from agent.scoring import score_run
-    from agent.weights import resolve_model_path
 
     questions = [json.loads(line) for line in Path(args.set).read_text().splitlines() if line.strip()]
     questions = _select(questions, args.per_kind, args.ids.split(",") if args.ids else None)

@@ -61,7 +61,7 @@ def main() -> None:
     ap.add_argument("--no-continuous-batching", action="store_true")
     args = ap.parse_args()
 
-    from agent.weights import resolve_model_path
+    from litmol.agent.weights import resolve_model_path
 
     model_dir = resolve_model_path("0.5b")
     port = free_port()
@@ -82,7 +82,7 @@ def main() -> None:
         for workers in args.workers:
             with tempfile.TemporaryDirectory() as out:
                 t0 = time.perf_counter()
-                run = subprocess.run([sys.executable, "-m", "agent.cli", "eval", "run", args.batch, "--out", out,
+                run = subprocess.run([sys.executable, "-m", "litmol.cli", "eval", "run", args.batch, "--out", out,
                                       "--backend", "openai", "--base-url", base, "--model", model_dir,
                                       "--workers", str(workers), "--limit", str(args.n), "-q"],
                                      capture_output=True, text=True, env=dict(os.environ, TQDM_DISABLE="1"))

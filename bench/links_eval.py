@@ -1,6 +1,6 @@
 """Drug–disease link mining against the MeSH silver key, its throughput and query latency.
 
-Quality: the miner (dictionary tagger + relation classifier, retrieval/links) runs on the dev
+Quality: the miner (dictionary tagger + relation classifier, links/) runs on the dev
 and test articles of pubmed20n0014 (titles and abstracts only; MeSH dropped on reading) and is
 scored with corpora/links/key.jsonl at the article-pair level and the corpus level (pairs
 pooled over the articles), per relation, against three versions of the key:
@@ -52,7 +52,7 @@ def cue_label(evidence: str) -> str:
 
 
 def quality(split_name: str, cands: dict, model, gold, matcher, relaxed) -> list[dict]:
-    from retrieval.links.key import evaluate, labels_for
+    from litmol.links.key import evaluate, labels_for
 
     gold_by_pmid = defaultdict(list)
     for g in gold:
@@ -98,7 +98,7 @@ def qualifier_ambiguity(records, split_name: str) -> dict:
     pairs of a key drug with *therapeutic use* or *administration & dosage* and another heading
     with *drug therapy*, *prevention & control* or *therapy*, the share that are key pairs
     (TU x DT). Evaluation side only: it reads the MeSH that the miner never sees."""
-    from retrieval.links.key import load_key, load_split
+    from litmol.links.key import load_key, load_split
 
     split = load_split()
     key_drugs = {r["drug"] for r in load_key()}
@@ -121,8 +121,8 @@ def qualifier_ambiguity(records, split_name: str) -> dict:
 
 
 def latency(n_queries: int) -> dict:
-    from retrieval import RetrievalSettings
-    from retrieval.links.table import LinkTable
+    from litmol.links.table import LinkTable
+    from litmol.retrieval import RetrievalSettings
 
     t0 = time.perf_counter()
     table_ = LinkTable.open(RetrievalSettings())
@@ -142,7 +142,7 @@ def latency(n_queries: int) -> dict:
     cli = []
     for name in diseases[:3]:  # a user's whole command: start, open the table, answer, print
         t1 = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "agent.cli", "links", "--disease", name, "--json"],
+        subprocess.run([sys.executable, "-m", "litmol.cli", "links", "--disease", name, "--json"],
                        capture_output=True, check=True)
         cli.append(time.perf_counter() - t1)
     q = statistics.quantiles(times, n=20) if len(times) > 1 else times * 19
@@ -158,11 +158,11 @@ def main() -> None:
     ap.add_argument("--no-latency", action="store_true", help="skip the link-table latency part")
     args = ap.parse_args()
 
-    from retrieval.links.key import Matcher, gold_pairs, load_key, load_split
-    from retrieval.links.relations import RelationModel, candidates
-    from retrieval.links.tagger import Tagger
-    from retrieval.links.train import key_articles, key_corpus_records
-    from retrieval.links.vocab import default_vocabulary
+    from litmol.links.key import Matcher, gold_pairs, load_key, load_split
+    from litmol.links.relations import RelationModel, candidates
+    from litmol.links.tagger import Tagger
+    from litmol.links.train import key_articles, key_corpus_records
+    from litmol.links.vocab import default_vocabulary
 
     vocab = default_vocabulary()
     tagger, model = Tagger(vocab), RelationModel.load()

@@ -38,10 +38,9 @@ def rate(n: int, seconds: float) -> float:
 
 def _descriptors_and_alerts(smiles: list[str]) -> int:
     """Worker: descriptors + core alerts of already standardized SMILES (plain RDKit parse)."""
+    from litmol.predictors.alerts import find_alerts, pattern_bits
+    from litmol.predictors.descriptors import compute_descriptors
     from rdkit import Chem
-
-    from predictors.alerts import find_alerts, pattern_bits
-    from predictors.descriptors import compute_descriptors
 
     for s in smiles:
         mol = Chem.MolFromSmiles(s)
@@ -69,11 +68,11 @@ def main() -> None:
     import os
     from concurrent.futures import ProcessPoolExecutor
 
-    from predictors.alerts import alert_set, find_alerts
-    from predictors.api import predict_inputs
-    from predictors.descriptors import compute_descriptors
-    from predictors.mol import parse_molecule
-    from predictors.registry import get_predictor
+    from litmol.predictors.alerts import alert_set, find_alerts
+    from litmol.predictors.api import predict_inputs
+    from litmol.predictors.descriptors import compute_descriptors
+    from litmol.predictors.mol import parse_molecule
+    from litmol.predictors.registry import get_predictor
 
     smiles = moses_smiles(args.n)
     cores = len(os.sched_getaffinity(0))

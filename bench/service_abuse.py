@@ -46,7 +46,7 @@ def free_port() -> int:
 def start_service(code: Path) -> tuple[subprocess.Popen, str]:
     """The service from the code in `code` (its own agent/ and predictors/), on a free loopback port."""
     port = free_port()
-    cmd = [sys.executable, "-m", "agent.cli", "serve", "predictors", "--port", str(port), "--device", "cpu",
+    cmd = [sys.executable, "-m", "litmol.cli", "serve", "predictors", "--port", str(port), "--device", "cpu",
            "--preload", "rdkit", "-q"]
     env = {k: v for k, v in os.environ.items() if k != "LITMOL_PREDICTOR_URL"} | {"PYTHONPATH": str(code)}
     proc = subprocess.Popen(cmd, cwd=code, env=env, start_new_session=True)

@@ -40,7 +40,7 @@ def free_port() -> int:
 
 def start_service(device: str, preload: list[str], max_batch_size: int) -> tuple[subprocess.Popen, str]:
     port = free_port()
-    cmd = [sys.executable, "-m", "agent.cli", "serve", "predictors", "--port", str(port), "--device", device,
+    cmd = [sys.executable, "-m", "litmol.cli", "serve", "predictors", "--port", str(port), "--device", device,
            "--preload", ",".join(preload), "--max-batch-size", str(max_batch_size), "-q"]
     env = {k: v for k, v in os.environ.items() if k != "LITMOL_PREDICTOR_URL"}
     proc = subprocess.Popen(cmd, env=env, start_new_session=True)
@@ -57,7 +57,7 @@ def stop_service(proc: subprocess.Popen) -> None:
 
 
 def time_in_process(smiles: list[str], batch: int, options: dict[str, Any]) -> tuple[float, list[dict]]:
-    from predictors.api import predict_inputs
+    from litmol.predictors.api import predict_inputs
 
     rows: list[dict] = []
     t = time.perf_counter()
@@ -74,7 +74,7 @@ def time_service(client: Any, smiles: list[str], options: dict[str, Any]) -> tup
 
 def bench_workload(name: str, smiles: list[str], options: dict[str, Any], client: Any, args: argparse.Namespace,
                    ) -> dict[str, Any]:
-    from predictors.api import predict_inputs
+    from litmol.predictors.api import predict_inputs
 
     predict_inputs(smiles[:8], **options)  # load models and catalogs on both sides first
     client.predict(smiles[:8], **options)
@@ -102,7 +102,7 @@ def main() -> None:
     ap.add_argument("--url", help="bench this running service instead of starting one")
     ap.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto", help="for the local service")
     args = ap.parse_args()
-    from predictors.client import PredictorClient
+    from litmol.predictors.client import PredictorClient
 
     smiles = moses_smiles(max(args.n, args.admet_n))
     proc = None

@@ -63,11 +63,10 @@ def main() -> int:
     args = parser.parse_args()
 
     from gradio_client import Client
+    from litmol.agent.backends import make_chat_model
+    from litmol.agent.loop import ask
+    from litmol.ui.app import launch
     from tqdm import tqdm
-
-    from agent.backends import make_chat_model
-    from agent.loop import ask
-    from ui.app import launch
 
     questions = _select([json.loads(line) for line in DEV_SET.read_text().splitlines() if line.strip()],
                         args.per_kind, None)
@@ -75,7 +74,7 @@ def main() -> int:
     t0 = time.perf_counter()
     model.lm  # noqa: B018 - loaded once, shared by both paths
     load_s = time.perf_counter() - t0
-    from agent.tools import search_literature
+    from litmol.agent.tools import search_literature
 
     search_literature.invoke({"query": "warm-up"})  # index and embedder load once, before either path is timed
     app = launch(port=None, factory=lambda *_: model, prevent_thread_lock=True, default_model=args.model)

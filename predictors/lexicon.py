@@ -18,9 +18,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from litmol.paths import CORPORA
+
 logger = logging.getLogger(__name__)
 
-LEXICON_DIR = Path(__file__).resolve().parents[1] / "corpora" / "lexicon"
+LEXICON_DIR = CORPORA / "lexicon"
 LEXICON_FILE = LEXICON_DIR / "drugs.jsonl.gz"
 SYNONYMS_FILE = LEXICON_DIR / "synonyms.tsv"
 MAX_NAME_CHARS = 200  # the longest approved-drug name is under 100; longer inputs are never fuzzy-matched

@@ -54,7 +54,7 @@ def _load_builtin() -> None:
 
 def model_dirs() -> list[Path]:
     """Where trained models are looked for: the shipped ones, then $LITMOL_HOME/predictors (wins on a name clash)."""
-    from retrieval.settings import litmol_home
+    from litmol.settings import litmol_home
 
     return [Path(__file__).parent / "trained", litmol_home() / "predictors"]
 

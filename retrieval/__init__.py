@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from litmol.settings import RetrievalSettings
+
 from .errors import (
     ArticleNotFoundError,
     BadQueryError,
@@ -22,7 +24,6 @@ from .errors import (
     RetrievalError,
 )
 from .search import MAX_RESULTS, MODES, Passage
-from .settings import RetrievalSettings
 
 _LAZY = {
     "build_index": "build", "add_to_index": "build", "BuildLockedError": "build",

@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from litmol.settings import RetrievalSettings
+
 from . import dense
 from .corpus import resolve_corpus
 from .embed import Embedder, describe, embedder_from_settings
@@ -36,7 +38,6 @@ from .index import (
 )
 from .ingest import IngestReport, collect_records
 from .records import Record
-from .settings import RetrievalSettings
 from .store import MetadataStore
 
 logger = logging.getLogger(__name__)

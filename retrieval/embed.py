@@ -214,7 +214,7 @@ class OnnxInt8Embedder:
     backend = "onnx-int8"
 
     def __init__(self, model_id: str, max_seq_length: int, batch_size: int = 32, cache_dir: Path | None = None):
-        from .settings import litmol_home
+        from litmol.settings import litmol_home
 
         self.model_id = model_id
         self.max_seq_length = max_seq_length

@@ -21,6 +21,8 @@ from typing import Any
 
 import numpy as np
 
+from litmol.settings import RetrievalSettings
+
 from . import dense
 from .embed import Embedder, embedder_from_settings
 from .errors import (
@@ -31,7 +33,6 @@ from .errors import (
     IndexMismatchError,
 )
 from .search import MAX_RESULTS, MODES, Passage, reciprocal_rank_fusion
-from .settings import RetrievalSettings
 from .store import MetadataStore
 
 logger = logging.getLogger(__name__)

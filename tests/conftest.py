@@ -28,7 +28,7 @@ def make_home(path: Path, model_cache: Path) -> Path:
 @pytest.fixture(scope="session")
 def built_home(tmp_path_factory, model_cache) -> Path:
     """LITMOL_HOME holding a complete index (lexical + dense) of the test slice."""
-    from retrieval import RetrievalSettings, build_index
+    from litmol.retrieval import RetrievalSettings, build_index
 
     home = make_home(tmp_path_factory.mktemp("home"), model_cache)
     build_index([str(SLICE)], RetrievalSettings(home=home, checkpoint_rows=64), progress=False)
@@ -45,7 +45,7 @@ def home_copy(built_home, tmp_path, model_cache) -> Path:
 
 @pytest.fixture(scope="session")
 def slice_records():
-    from retrieval import collect_records
+    from litmol.retrieval import collect_records
 
     records, report = collect_records([SLICE])
     return records, report
@@ -54,7 +54,7 @@ def slice_records():
 @pytest.fixture()
 def index_home(built_home, monkeypatch):
     """LITMOL_HOME set to the built test index for the agent tools (their index cache cleared)."""
-    from agent import tools
+    from litmol.agent import tools
 
     monkeypatch.setenv("LITMOL_HOME", str(built_home))
     tools._index.cache_clear()
@@ -67,8 +67,8 @@ def index_home(built_home, monkeypatch):
 @pytest.fixture(scope="session")
 def links_home(built_home) -> Path:
     """The built test home with its link table mined (real tagger and the packaged model)."""
-    from retrieval import RetrievalSettings
-    from retrieval.links.table import build_links
+    from litmol.links.table import build_links
+    from litmol.retrieval import RetrievalSettings
 
     build_links(RetrievalSettings(home=built_home), progress=False)
     return built_home

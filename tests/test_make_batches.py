@@ -70,7 +70,7 @@ def check_record(row: dict[str, Any]) -> None:
 
 @pytest.fixture(scope="module")
 def slice_records() -> list[Any]:
-    from retrieval.ingest import collect_records
+    from litmol.retrieval.ingest import collect_records
 
     records, _ = collect_records([SLICE], workers=1)
     return records

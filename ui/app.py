@@ -72,7 +72,7 @@ class ChatModels:
                                   f"{', '.join(self.names)}")
         with self._lock:
             if name not in self._agents:
-                from agent.loop import build_agent
+                from litmol.agent.loop import build_agent
 
                 self._agents[name] = build_agent(self.factory(endpoint.backend, endpoint.model, endpoint.base_url))
             return self._agents[name]
@@ -83,7 +83,7 @@ class NotOfferedError(ValueError):
 
 
 def _default_factory(backend: str, model: str | None, base_url: str | None):
-    from agent.backends import check_backend, make_chat_model
+    from litmol.agent.backends import check_backend, make_chat_model
 
     kwargs = {"base_url": base_url} if backend == "openai" and base_url else {}
     chat = make_chat_model(backend, model, **kwargs)
@@ -104,7 +104,7 @@ def _history_messages(history: list[dict[str, Any]]) -> list[Any]:
 
 def _property_table(messages: list[Any]) -> pd.DataFrame:
     """Structured predictions for the molecules the agent predicted on (same inputs, same models)."""
-    from predictors.api import predict
+    from litmol.predictors.api import predict
 
     inputs = []
     for m in messages:
@@ -142,7 +142,7 @@ def chat_turn(models: ChatModels, message: str, history: list[dict[str, Any]], m
         history.append({"role": "assistant", "content": f"**Backend unavailable:** {exc}"})
         yield history, "", gr.skip(), gr.skip(), gr.skip(), gr.skip()
         return
-    from agent.loop import repeats_earlier_answer, summarize_run
+    from litmol.agent.loop import repeats_earlier_answer, summarize_run
 
     messages: list[Any] = _history_messages(history[:-1]) + [HumanMessage(message)]
     steps: dict[str, tuple[int, float]] = {}
@@ -232,7 +232,7 @@ def _uploaded_file(upload: str) -> Path:
 
 
 def _inputs_from(text: str, upload: str | None) -> tuple[list[dict[str, str]], list[str]]:
-    from predictors.files import read_molecule_file
+    from litmol.predictors.files import read_molecule_file
 
     if upload:
         path = _uploaded_file(upload)
@@ -251,8 +251,8 @@ def _inputs_from(text: str, upload: str | None) -> tuple[list[dict[str, str]], l
 
 def predict_table(text: str, upload: str | None, progress=gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
     """Predictions for pasted lines or an uploaded file: one row per input, errors kept in place."""
-    from predictors.api import predict
-    from predictors.files import chunks, write_results
+    from litmol.predictors.api import predict
+    from litmol.predictors.files import chunks, write_results
 
     rows, texts = _inputs_from(text, upload)
     if not texts:
@@ -309,7 +309,7 @@ def scatter(frame: pd.DataFrame | None, x: str | None, y: str | None):
 
 # -- Literature tab ----------------------------------------------------------------------------
 def search(query: str, mode: str, since: float | None, until: float | None, k: int) -> tuple[Any, list[str], str]:
-    from agent.tools import _index
+    from litmol.agent.tools import _index
 
     query = (query or "").strip()
     if not query:
@@ -330,7 +330,7 @@ def search(query: str, mode: str, since: float | None, until: float | None, k: i
 
 
 def show_article(pmids: list[str], evt: gr.SelectData) -> str:
-    from agent.tools import _index
+    from litmol.agent.tools import _index
 
     row = evt.index[0] if isinstance(evt.index, list | tuple) else evt.index
     if not pmids or row is None or row >= len(pmids):

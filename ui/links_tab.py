@@ -17,7 +17,7 @@ COLUMNS = ["drug", "relation", "disease", "score", "articles", "years", "PMIDs"]
 
 @functools.lru_cache(maxsize=1)
 def _table():
-    from retrieval.links.table import LinkTable
+    from litmol.links.table import LinkTable
 
     return LinkTable.open()
 
@@ -86,7 +86,7 @@ def trend_plot(title: str, counts: list[tuple[int, int]]):
 
 def find(name: str, kind: str, relation: str, min_articles: float | None) -> tuple[Any, list[dict], str, Any]:
     """Links of a drug or disease for the table, the state, a note and the network plot."""
-    from retrieval import RetrievalError
+    from litmol.retrieval import RetrievalError
 
     name = (name or "").strip()
     if not name:

@@ -8,7 +8,7 @@ import functools
 import re
 from typing import Any
 
-from agent.evidence import passages_from
+from litmol.agent.evidence import passages_from
 
 PUBMED = "https://pubmed.ncbi.nlm.nih.gov/{}/"
 CITATION = re.compile(r"\[PMID:(\d{1,9})\]")
@@ -114,7 +114,7 @@ def thumbnail_markdown(smiles: str, size: int = 120) -> str:
 @functools.lru_cache(maxsize=1)
 def property_info() -> dict[str, tuple[str, str]]:
     """property -> (unit, description), over every registered predictor."""
-    from predictors import get_predictor, list_predictors
+    from litmol.predictors import get_predictor, list_predictors
 
     return {p.name: (p.unit, p.description) for name in list_predictors() for p in get_predictor(name).properties()}
 

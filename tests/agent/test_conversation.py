@@ -31,7 +31,7 @@ def earlier_turns(n: int) -> list:
 
 
 def test_earlier_turns_do_not_use_up_this_turns_tool_steps(index_home):
-    from agent.loop import build_agent, summarize_run
+    from litmol.agent.loop import build_agent, summarize_run
 
     RecordingModel.choices = []
     agent = build_agent(RecordingModel(messages=iter([call("resolve_molecule", 0, name="caffeine"),
@@ -46,8 +46,8 @@ def test_earlier_turns_do_not_use_up_this_turns_tool_steps(index_home):
 
 def test_evidence_is_chosen_for_the_current_question_not_the_first(index_home):
     """The second question's retrieved sentences back its answer (grounding used the first question)."""
-    from agent.chat import chat_turn
-    from agent.loop import build_agent
+    from litmol.agent.chat import chat_turn
+    from litmol.agent.loop import build_agent
 
     script = [call("search_literature", 0, query="trypanosomatids flagella"), AIMessage("Not sure."),
               call("search_literature", 1, query="pancreas position posture"), AIMessage("Not sure.")]
@@ -61,8 +61,8 @@ def test_evidence_is_chosen_for_the_current_question_not_the_first(index_home):
 
 
 def test_an_answer_copied_from_an_earlier_turn_is_asked_again_on_its_own(index_home):
-    from agent.chat import chat_turn
-    from agent.loop import build_agent
+    from litmol.agent.chat import chat_turn
+    from litmol.agent.loop import build_agent
 
     first = "Aspirin is acetylsalicylic acid, an NSAID used for pain."
     script = [call("resolve_molecule", 0, name="aspirin"), AIMessage(first),
@@ -80,8 +80,8 @@ def test_an_answer_copied_from_an_earlier_turn_is_asked_again_on_its_own(index_h
 
 def test_terminal_shows_a_grounded_answer_once(index_home):
     """Attribution adds [PMID:n] to the streamed sentence: the sentence is not printed a second time."""
-    from agent.chat import chat_turn
-    from agent.loop import build_agent
+    from litmol.agent.chat import chat_turn
+    from litmol.agent.loop import build_agent
 
     text = "Flagella were isolated from trypanosomatids and their structure was studied."
     agent = build_agent(StreamingScriptedModel(messages=iter([call("search_literature", 0,
@@ -96,10 +96,10 @@ def test_terminal_shows_a_grounded_answer_once(index_home):
 @pytest.mark.slow
 def test_two_questions_with_the_real_model_get_two_answers(links_home, tmp_path_factory, monkeypatch):
     """`litmol chat` with the shipped 0.5B: the second question is not answered with the first answer."""
-    from agent import tools
-    from agent.chat import chat_loop
-    from agent.local_chat import LocalChatModel
-    from agent.loop import build_agent
+    from litmol.agent import tools
+    from litmol.agent.chat import chat_loop
+    from litmol.agent.local_chat import LocalChatModel
+    from litmol.agent.loop import build_agent
 
     if not os.environ.get("LITMOL_HOME"):
         os.environ["LITMOL_HOME"] = str(tmp_path_factory.mktemp("llm-home"))  # weights dequantized here once
@@ -113,7 +113,7 @@ def test_two_questions_with_the_real_model_get_two_answers(links_home, tmp_path_
     out = io.StringIO()
     answers: list = []
     agent = build_agent(model)
-    import agent.chat as chat
+    import litmol.agent.chat as chat
 
     real_turn = chat.chat_turn
 

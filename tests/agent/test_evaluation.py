@@ -63,7 +63,7 @@ def write_jsonl(path: Path, rows: list) -> Path:
 
 
 def parse(*argv: str) -> argparse.Namespace:
-    from agent.cli import build_parser
+    from litmol.cli.main import build_parser
 
     return build_parser().parse_args(["eval", *argv])
 
@@ -75,7 +75,7 @@ def read(path: Path) -> list[dict]:
 @pytest.fixture()
 def no_index(tmp_path, monkeypatch):
     """An empty LITMOL_HOME: no index, so nothing reads the user's own."""
-    from agent import tools
+    from litmol.agent import tools
 
     monkeypatch.setenv("LITMOL_HOME", str(tmp_path / "empty-home"))
     tools._index.cache_clear()
@@ -90,7 +90,7 @@ RIGHT = {q: [AIMessage("Yes, it does." if g else "No, it is not.")] for q, g in 
 
 
 def test_every_bad_line_is_reported_and_nothing_runs(tmp_path, capsys, no_index):
-    from agent.cli import _exit_status, cmd_eval_run
+    from litmol.cli.main import _exit_status, cmd_eval_run
 
     batch = write_jsonl(tmp_path / "batch.jsonl", [
         GOOD[0],
@@ -133,9 +133,10 @@ class Killed(BaseException):
 
 
 def test_resume_after_a_kill_keeps_every_record_once(tmp_path, no_index):
-    from agent.cli import cmd_eval_run
-    from agent.evaluation import load_questions, run_batch
-    from agent.evaluation.runner import RunMismatchError
+    from litmol.agent.evaluation import load_questions, run_batch
+    from litmol.agent.evaluation.runner import RunMismatchError
+
+    from litmol.cli.main import cmd_eval_run
 
     rows = [{"id": f"q{i}", "question": f"Is drug {i} safe?", "type": "yesno", "gold": "yes"} for i in range(1, 7)]
     batch = write_jsonl(tmp_path / "batch.jsonl", rows)
@@ -167,16 +168,16 @@ def test_resume_after_a_kill_keeps_every_record_once(tmp_path, no_index):
 
     questions = load_questions(batch).questions
     other = json.loads((out / "run.json").read_text())["config"] | {"model": "1.5b"}
-    from agent.evaluation import RunConfig
+    from litmol.agent.evaluation import RunConfig
 
     with pytest.raises(RunMismatchError, match="model None .now '1.5b'.*use a new --out"):
         run_batch(questions, again, out, RunConfig(**other), progress=False)
 
 
 def test_a_crash_becomes_that_questions_error_and_the_batch_goes_on(tmp_path, no_index):
-    from agent.evaluation import compute_metrics, load_questions, run_batch
-    from agent.evaluation.questions import Question
-    from agent.evaluation.runner import RunConfig
+    from litmol.agent.evaluation import compute_metrics, load_questions, run_batch
+    from litmol.agent.evaluation.questions import Question
+    from litmol.agent.evaluation.runner import RunConfig
 
     batch = write_jsonl(tmp_path / "batch.jsonl", GOOD)
     questions: list[Question] = load_questions(batch).questions
@@ -230,7 +231,7 @@ HAND_MADE = [
 
 
 def test_metrics_on_hand_made_results_are_exact(tmp_path):
-    from agent.evaluation import write_report
+    from litmol.agent.evaluation import write_report
 
     write_jsonl(tmp_path / "results.jsonl", HAND_MADE)
     metrics = write_report(tmp_path)
@@ -285,7 +286,7 @@ class TagChecker(HTMLParser):
 
 
 def test_report_is_self_contained_valid_and_escaped(tmp_path):
-    from agent.evaluation import write_report
+    from litmol.agent.evaluation import write_report
 
     hostile = rec("x1", "yesno", 'Yes <b onmouseover="steal()">really</b> & more', 2.5, True,
                   tool_calls=[{"name": "search_literature", "args": {"query": "</pre><script>x</script>"},
@@ -319,9 +320,10 @@ def flips_dir(path: Path, outcomes: dict[str, bool]) -> Path:
 
 
 def test_compare_lists_flips_and_the_exact_mcnemar_p(tmp_path, capsys):
-    from agent.cli import cmd_eval_compare
-    from agent.evaluation import compare_runs
-    from agent.evaluation.compare import mcnemar_exact
+    from litmol.agent.evaluation import compare_runs
+    from litmol.agent.evaluation.compare import mcnemar_exact
+
+    from litmol.cli.main import cmd_eval_compare
 
     a = {"r2w": True, **{f"w2r{i}": False for i in range(6)}, "rr1": True, "rr2": True, "rr3": True,
          "ww1": False, "ww2": False, "only_a": True}
@@ -349,8 +351,8 @@ def test_compare_lists_flips_and_the_exact_mcnemar_p(tmp_path, capsys):
 
 
 def test_two_workers_give_the_same_records_as_one(tmp_path, no_index):
-    from agent.evaluation import load_questions, run_batch
-    from agent.evaluation.runner import RunConfig
+    from litmol.agent.evaluation import load_questions, run_batch
+    from litmol.agent.evaluation.runner import RunConfig
 
     rows = [{"id": f"q{i}", "question": f"Is drug {i} safe?", "type": "yesno", "gold": "yes" if i % 2 else "no"}
             for i in range(8)]
@@ -371,8 +373,9 @@ def test_two_workers_give_the_same_records_as_one(tmp_path, no_index):
 
 
 def test_retrieval_citations_and_self_consistency_with_the_real_index(tmp_path, index_home):
-    from agent import tools
-    from agent.cli import cmd_eval_run
+    from litmol.agent import tools
+
+    from litmol.cli.main import cmd_eval_run
 
     query = "flagella trypanosomatids"
     shown = tools.PMID_RE.findall(tools.search_literature.invoke({"query": query}))
@@ -402,7 +405,7 @@ def test_retrieval_citations_and_self_consistency_with_the_real_index(tmp_path, 
 
 
 def test_cli_reports_a_bad_batch_in_one_line_per_error_and_exits_2(tmp_path, capsys):
-    from agent.cli import main
+    from litmol.cli.main import main
 
     batch = tmp_path / "bad.jsonl"
     batch.write_text('{"id": "a", "question": "ok?", "type": "yesno", "gold": "yes"}\n{"id": "a", "question": "dup"}\n'

@@ -4,8 +4,7 @@ evidence shown when the model cited nothing, and direct answers after failed loo
 from __future__ import annotations
 
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
-
-from agent.evidence import (
+from litmol.agent.evidence import (
     EVIDENCE_HEADER,
     NO_EVIDENCE,
     attribute,

@@ -16,7 +16,7 @@ PROMPTS = ["Find studies on metformin and breast cancer risk.",
 def chat_model(tmp_path_factory):
     import os
 
-    from agent.local_chat import LocalChatModel
+    from litmol.agent.local_chat import LocalChatModel
 
     home = os.environ.get("LITMOL_HOME") or str(tmp_path_factory.mktemp("llm-home"))
     os.environ["LITMOL_HOME"] = home  # the dequantized weights are cached here once
@@ -25,8 +25,8 @@ def chat_model(tmp_path_factory):
 
 @pytest.mark.parametrize("prompt", PROMPTS)
 def test_forced_tool_call_parses_and_matches_its_schema(chat_model, prompt):
-    from agent.loop import SYSTEM_PROMPT
-    from agent.tools import TOOLS
+    from litmol.agent.loop import SYSTEM_PROMPT
+    from litmol.agent.tools import TOOLS
 
     by_name = {t.name: t for t in TOOLS}
     reply = chat_model.bind_tools(TOOLS, tool_choice="any").invoke([SystemMessage(SYSTEM_PROMPT), HumanMessage(prompt)])
@@ -38,8 +38,8 @@ def test_forced_tool_call_parses_and_matches_its_schema(chat_model, prompt):
 
 
 def test_kv_cache_is_reused_across_calls(chat_model):
-    from agent.loop import SYSTEM_PROMPT
-    from agent.tools import TOOLS
+    from litmol.agent.loop import SYSTEM_PROMPT
+    from litmol.agent.tools import TOOLS
 
     bound = chat_model.bind_tools(TOOLS, tool_choice="any")
     bound.invoke([SystemMessage(SYSTEM_PROMPT), HumanMessage(PROMPTS[0])])
@@ -50,9 +50,8 @@ def test_kv_cache_is_reused_across_calls(chat_model):
 
 def test_after_a_tool_result_the_answer_streams_as_text(chat_model):
     from langchain_core.messages import AIMessage, ToolMessage
-
-    from agent.loop import SYSTEM_PROMPT
-    from agent.tools import ANSWER_TOOL, TOOLS
+    from litmol.agent.loop import SYSTEM_PROMPT
+    from litmol.agent.tools import ANSWER_TOOL, TOOLS
 
     call = {"name": "predict_properties", "args": {"molecule": "caffeine"}, "id": "c1", "type": "tool_call"}
     messages = [SystemMessage(SYSTEM_PROMPT), HumanMessage("Does caffeine cross the blood-brain barrier?"),
@@ -67,8 +66,8 @@ def test_after_a_tool_result_the_answer_streams_as_text(chat_model):
 
 
 def test_named_tool_choice_constrains_the_call(chat_model):
-    from agent.loop import SYSTEM_PROMPT
-    from agent.tools import TOOLS
+    from litmol.agent.loop import SYSTEM_PROMPT
+    from litmol.agent.tools import TOOLS
 
     bound = chat_model.bind_tools(TOOLS, tool_choice={"type": "function", "function": {"name": "resolve_molecule"}})
     reply = bound.invoke([SystemMessage(SYSTEM_PROMPT), HumanMessage("Find studies on aspirin and stroke.")])

@@ -8,8 +8,7 @@ import json
 import pytest
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
-
-from agent.citations import FLAG, verify_citations
+from litmol.agent.citations import FLAG, verify_citations
 
 
 class ScriptedModel(GenericFakeChatModel):
@@ -28,7 +27,7 @@ def run(script: list[AIMessage], question: str = "q", **kw):
 
 
 def run_model(model, question: str, **kw):
-    from agent.loop import ask
+    from litmol.agent.loop import ask
 
     return ask(question, model, **kw)
 
@@ -42,7 +41,7 @@ def test_citation_verifier_keeps_retrieved_and_flags_the_rest():
 
 
 def test_search_then_cited_answer(index_home):
-    from retrieval import open_index
+    from litmol.retrieval import open_index
 
     pmid = open_index(verify=False).search("flagella of trypanosomatids", k=1)[0].pmid
     answer = run([call("search_literature", query="flagella trypanosomatids"),
@@ -61,8 +60,7 @@ def test_tool_error_comes_back_as_a_message(index_home):
 
 def test_repeated_identical_call_is_not_run_twice(index_home):
     from langchain_core.messages import ToolMessage
-
-    from agent.loop import build_agent
+    from litmol.agent.loop import build_agent
 
     script = [call("resolve_molecule", 0, name="aspirin"), call("resolve_molecule", 1, name="aspirin"),
               AIMessage("Aspirin is acetylsalicylic acid.")]
@@ -131,8 +129,8 @@ INJECTED = {"pmid": "90000001", "year": 2021, "journal": "Test Journal",
 def test_injected_passage_cannot_make_an_unretrieved_pmid_citable(home_copy, monkeypatch):
     import json
 
-    from agent import tools
-    from retrieval import RetrievalSettings, add_to_index
+    from litmol.agent import tools
+    from litmol.retrieval import RetrievalSettings, add_to_index
 
     corpus = home_copy / "injected.jsonl"
     corpus.write_text(json.dumps(INJECTED) + "\n")
@@ -157,8 +155,8 @@ def test_injected_passage_cannot_make_an_unretrieved_pmid_citable(home_copy, mon
 def test_chat_turns_show_the_tool_trace_and_keep_history(index_home):
     import io
 
-    from agent.chat import chat_loop
-    from agent.loop import build_agent
+    from litmol.agent.chat import chat_loop
+    from litmol.agent.loop import build_agent
 
     script = [call("resolve_molecule", 0, name="aspirin"), AIMessage("Aspirin is acetylsalicylic acid."),
               AIMessage("You asked about aspirin.")]
@@ -195,8 +193,8 @@ class StreamingScriptedModel(ScriptedModel):
 def test_chat_streams_the_answer_once_and_repairs_it_visibly(index_home):
     import io
 
-    from agent.chat import chat_turn
-    from agent.loop import build_agent
+    from litmol.agent.chat import chat_turn
+    from litmol.agent.loop import build_agent
 
     clean = [call("resolve_molecule", 0, name="aspirin"), AIMessage("Aspirin is acetylsalicylic acid.")]
     out = io.StringIO()
@@ -211,7 +209,7 @@ def test_chat_streams_the_answer_once_and_repairs_it_visibly(index_home):
 
 
 def test_predict_tool_output_is_compact_with_uncertainty(index_home):
-    from agent.tools import predict_properties
+    from litmol.agent.tools import predict_properties
 
     out = predict_properties.invoke({"molecule": "caffeine", "properties": ["bbb", "mw"]})
     assert out.startswith("Caffeine (SMILES Cn1c(=O)c2c(ncn2C)n(C)c1=O):") and "molecular weight 194.19 g/mol" in out

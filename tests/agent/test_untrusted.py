@@ -12,8 +12,7 @@ import pytest
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, ToolMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
-
-from agent.untrusted import PLANTED, REMOVED, WITHHELD, check_answer, sanitize
+from litmol.agent.untrusted import PLANTED, REMOVED, WITHHELD, check_answer, sanitize
 
 CASES = [json.loads(line) for line in
          (Path(__file__).parents[2] / "corpora" / "injection" / "planted.jsonl").read_text().splitlines()]
@@ -96,7 +95,8 @@ class ParrotModel(BaseChatModel):
 @pytest.fixture(scope="module")
 def planted_home(tmp_path_factory, model_cache):
     """The test slice plus every planted abstract, indexed (lexical + dense)."""
-    from retrieval import RetrievalSettings, build_index
+    from litmol.retrieval import RetrievalSettings, build_index
+
     from tests.conftest import SLICE, make_home
 
     home = make_home(tmp_path_factory.mktemp("planted"), model_cache)
@@ -108,8 +108,8 @@ def planted_home(tmp_path_factory, model_cache):
 
 @pytest.mark.integration
 def test_a_model_that_repeats_its_passages_carries_no_payload(planted_home, monkeypatch):
-    from agent import tools
-    from agent.loop import ask
+    from litmol.agent import tools
+    from litmol.agent.loop import ask
 
     monkeypatch.setenv("LITMOL_HOME", str(planted_home))
     tools._index.cache_clear()

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-
-from predictors import get_predictor, predict_inputs
+from litmol.predictors import get_predictor, predict_inputs
 
 pytestmark = pytest.mark.slow
 

@@ -6,16 +6,16 @@ import csv
 import os
 
 import pytest
+from litmol.predictors.alerts import find_alerts
+from litmol.predictors.api import predict_inputs
+from litmol.predictors.mol import to_mol
 
-from predictors.alerts import find_alerts
-from predictors.api import predict_inputs
-from predictors.mol import to_mol
 from tests.conftest import DATA
 
 
 def _real_molecules(n: int = 150) -> list[str]:
     """Approved drugs from the lexicon plus the test file's molecules (PAINS, salts, names)."""
-    from predictors.lexicon import default_lexicon
+    from litmol.predictors.lexicon import default_lexicon
 
     drugs = [e.smiles for e in default_lexicon().entries[:n]]
     with (DATA / "molecules.csv").open() as fh:
@@ -56,9 +56,8 @@ def test_parallel_batch_equals_serial(monkeypatch):
 
 
 def test_screened_qed_equals_rdkit_qed():
+    from litmol.predictors.descriptors import compute_descriptors
     from rdkit.Chem import QED
-
-    from predictors.descriptors import compute_descriptors
 
     mols = [m for m in (to_mol(s) for s in _real_molecules(300)) if m is not None]
     assert all(compute_descriptors(m)["qed"] == round(QED.qed(m), 3) for m in mols)

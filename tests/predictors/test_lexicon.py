@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-
-from predictors import default_lexicon, predict_inputs, resolve_input
+from litmol.predictors import default_lexicon, predict_inputs, resolve_input
 
 
 @pytest.mark.parametrize("query, expected_smiles", [
@@ -19,7 +18,7 @@ def test_exact_and_synonym_lookups(query, expected_smiles):
     match = default_lexicon().lookup(query)
     assert match.entry is not None and match.confidence == 1.0
     if expected_smiles:
-        from predictors import parse_molecule
+        from litmol.predictors import parse_molecule
 
         assert match.entry.smiles == parse_molecule(expected_smiles).smiles
     if query.lower() in {"imatinib mesylate", "gleevec"}:
@@ -117,7 +116,7 @@ DISTINCT_DRUGS = ["olanzapine", "imipramine", "hydroxyzine", "tafamidis", "iotha
 
 
 def test_no_entry_merges_drugs_that_share_a_counter_ion():
-    from predictors.lexicon import normalize_name
+    from litmol.predictors.lexicon import normalize_name
 
     merged = []
     for entry in default_lexicon().entries:
@@ -129,7 +128,7 @@ def test_no_entry_merges_drugs_that_share_a_counter_ion():
 
 
 def test_counter_ions_are_stripped_only_when_an_organic_fragment_remains():
-    from predictors.lexicon_build import strip_counter_ions
+    from litmol.predictors.lexicon_build import strip_counter_ions
 
     assert strip_counter_ions("C1CNCCN1.OC(=O)CC(O)(CC(=O)O)C(=O)O")[0] == "C1CNCCN1"
     potassium_citrate = "OC(=O)CC(O)(CC(=O)[O-])C(=O)[O-].[K+].[K+]"

@@ -7,11 +7,11 @@ import json
 
 import numpy as np
 import pytest
+from litmol.predictors.datasets import PACKAGED, load_table, scaffold_split
+from litmol.predictors.features import ad_fingerprints, max_tanimoto
+from litmol.predictors.metrics import error_by_domain, expected_calibration_error
+from litmol.predictors.mol import to_mol
 
-from predictors.datasets import PACKAGED, load_table, scaffold_split
-from predictors.features import ad_fingerprints, max_tanimoto
-from predictors.metrics import error_by_domain, expected_calibration_error
-from predictors.mol import to_mol
 from tests.predictors.test_predict_cli import litmol
 
 DRUGS = ["CC(=O)Oc1ccccc1C(=O)O", "Cn1cnc2c1c(=O)n(C)c(=O)n2C", "CC(C)Cc1ccc(cc1)C(C)C(=O)O",
@@ -101,7 +101,7 @@ def test_train_cli_reload_registry_and_predict(tmp_path):
     assert "| mae |" in (model_dir / "README.md").read_text()
     assert "--members 2" in meta["command"]
 
-    from predictors.models import EnsembleModel
+    from litmol.predictors.models import EnsembleModel
 
     mols = [to_mol(s) for s in DRUGS]
     first = EnsembleModel.load(model_dir).predict(mols)
@@ -132,7 +132,7 @@ def test_train_cli_bad_input_is_one_line_exit_2(tmp_path):
 
 @pytest.mark.parametrize("name", ["logs", "logd", "bbb"])
 def test_shipped_models_meet_their_targets_and_reload(name):
-    from predictors.registry import get_predictor
+    from litmol.predictors.registry import get_predictor
 
     predictor = get_predictor(name)
     test = predictor.meta["metrics"]["test"]
@@ -144,7 +144,7 @@ def test_shipped_models_meet_their_targets_and_reload(name):
 
 
 def test_shipped_models_on_known_drugs():
-    from predictors.registry import get_predictor
+    from litmol.predictors.registry import get_predictor
 
     mols = [to_mol(s) for s in DRUGS]
     logs = [r["logs"] for r in get_predictor("logs").predict(mols)]

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-
-from predictors import compute_descriptors, find_alerts, parse_molecule, to_mol
+from litmol.predictors import compute_descriptors, find_alerts, parse_molecule, to_mol
 
 ASPIRIN = "CC(=O)Oc1ccccc1C(=O)O"
 

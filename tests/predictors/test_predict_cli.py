@@ -20,7 +20,7 @@ def litmol(*args, home=None):
     env = dict(os.environ)
     if home:
         env["LITMOL_HOME"] = str(home)
-    return subprocess.run([sys.executable, "-m", "agent.cli", *args], capture_output=True, text=True, env=env,
+    return subprocess.run([sys.executable, "-m", "litmol.cli", *args], capture_output=True, text=True, env=env,
                           timeout=300)
 
 
@@ -110,7 +110,7 @@ def _molecules(n: int) -> list[str]:
 
 
 def test_predict_into_a_closed_pipe_exits_quietly():
-    proc = subprocess.Popen([sys.executable, "-m", "agent.cli", "predict", *_molecules(300), "--alerts", "none"],
+    proc = subprocess.Popen([sys.executable, "-m", "litmol.cli", "predict", *_molecules(300), "--alerts", "none"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     assert proc.stdout.readline().startswith(b"CC(=O)Oc1ccccc1C(=O)O")
     proc.stdout.close()  # like `| head -1`
@@ -152,7 +152,7 @@ def test_sigterm_during_a_parallel_batch_leaves_no_worker_processes(tmp_path):
     big = tmp_path / "big.csv"
     big.write_text("smiles\n" + "\n".join(_molecules(20_000)) + "\n")
     env = dict(os.environ, LITMOL_PREDICT_WORKERS="2")
-    proc = subprocess.Popen([sys.executable, "-m", "agent.cli", "-q", "predict", "--input", str(big),
+    proc = subprocess.Popen([sys.executable, "-m", "litmol.cli", "-q", "predict", "--input", str(big),
                              "--output", str(tmp_path / "out.csv")], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     seen: dict[int, tuple[int, str]] = {}

@@ -23,10 +23,10 @@ from types import SimpleNamespace
 
 import httpx
 import pytest
+from litmol.predictors.api import predict_inputs
+from litmol.predictors.client import PredictorClient
+from litmol.predictors.errors import UnknownPredictorError
 
-from predictors.api import predict_inputs
-from predictors.client import PredictorClient
-from predictors.errors import UnknownPredictorError
 from tests.conftest import DATA
 
 pytestmark = pytest.mark.integration
@@ -56,7 +56,7 @@ def moses_smiles(n: int) -> list[str]:
 
 
 def start_server(port: int, log: Path, *options: str) -> subprocess.Popen:
-    cmd = [sys.executable, "-m", "agent.cli", "serve", "predictors", "--port", str(port), "--preload", "rdkit",
+    cmd = [sys.executable, "-m", "litmol.cli", "serve", "predictors", "--port", str(port), "--preload", "rdkit",
            *options]
     env = dict(os.environ)
     env.pop("LITMOL_PREDICTOR_URL", None)
@@ -132,7 +132,7 @@ def stats(url: str) -> dict[str, int]:
 
 # -- the main server ----------------------------------------------------------------------------
 def test_predict_over_http_keeps_bad_rows_and_the_contract(service):
-    from predictors.service import PredictResponse
+    from litmol.predictors.service import PredictResponse
 
     inputs = [ASPIRIN, "C1CC", "aspirin"]
     response = post(service.url, {"inputs": inputs})
@@ -231,7 +231,7 @@ def litmol(*args: str, url: str | None = None, **env: str) -> subprocess.Complet
     environ = {k: v for k, v in os.environ.items() if k != "LITMOL_PREDICTOR_URL"} | env
     if url:
         environ["LITMOL_PREDICTOR_URL"] = url
-    return subprocess.run([sys.executable, "-m", "agent.cli", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "litmol.cli", *args], capture_output=True, text=True,
                           env=environ, timeout=300)
 
 

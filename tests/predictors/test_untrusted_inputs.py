@@ -10,9 +10,8 @@ from __future__ import annotations
 import time
 
 import pytest
-
-from predictors import parse_molecule, predict_inputs, resolve_input
-from predictors.files import read_molecule_file
+from litmol.predictors import parse_molecule, predict_inputs, resolve_input
+from litmol.predictors.files import read_molecule_file
 
 IMATINIB = "Cc1ccc(NC(=O)c2ccc(CN3CCN(C)CC3)cc2)cc1Nc1nccc(-c2cccnc2)n1"
 ATORVASTATIN = "CC(C)c1c(C(=O)Nc2ccccc2)c(-c2ccccc2)c(-c2ccc(F)cc2)n1CC[C@@H](O)C[C@@H](O)CC(=O)O"

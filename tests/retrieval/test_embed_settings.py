@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
-from retrieval import RetrievalSettings
-from retrieval.embed import EMBEDDERS, load_embedder, resolve_model_path
+from litmol.retrieval import RetrievalSettings
+from litmol.retrieval.embed import EMBEDDERS, load_embedder, resolve_model_path
 
 
 @pytest.mark.slow

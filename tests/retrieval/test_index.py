@@ -8,8 +8,7 @@ import shutil
 
 import numpy as np
 import pytest
-
-from retrieval import (
+from litmol.retrieval import (
     BadQueryError,
     CorruptIndexError,
     EmptyIndexError,
@@ -18,7 +17,8 @@ from retrieval import (
     build_index,
     open_index,
 )
-from retrieval.search import reciprocal_rank_fusion
+from litmol.retrieval.search import reciprocal_rank_fusion
+
 from tests.conftest import SLICE, make_home
 
 
@@ -147,7 +147,7 @@ def test_changed_metadata_fails_checksum(home_copy):
 
 
 def test_crash_before_publish_keeps_old_index(home_copy, monkeypatch, tmp_path):
-    import retrieval.build as build_mod
+    import litmol.retrieval.build as build_mod
 
     def crash(*args, **kwargs):
         raise OSError("disk full (simulated crash before the swap)")
@@ -182,7 +182,7 @@ def test_index_add_embeds_only_new_and_changed(home_copy, index, slice_records, 
         {"pmid": records[6].pmid, "title": records[6].title, "abstract": records[6].abstract, "year": records[6].year},
     ]
     path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
-    from retrieval import add_to_index
+    from litmol.retrieval import add_to_index
 
     manifest, summary = add_to_index([str(path)], settings(home_copy), progress=False)
     assert (summary["added"], summary["updated"], summary["unchanged"]) == (1, 1, 1)
@@ -199,10 +199,10 @@ def test_index_add_embeds_only_new_and_changed(home_copy, index, slice_records, 
 
 def test_partial_dense_is_searchable_while_building(tmp_path, model_cache):
     """Chunks embedded so far serve dense/hybrid queries before the dense build finishes."""
-    from retrieval.build import embed_rows
-    from retrieval.embed import describe, embedder_from_settings
-    from retrieval.index import embedder_key
-    from retrieval.store import MetadataStore
+    from litmol.retrieval.build import embed_rows
+    from litmol.retrieval.embed import describe, embedder_from_settings
+    from litmol.retrieval.index import embedder_key
+    from litmol.retrieval.store import MetadataStore
 
     home = make_home(tmp_path / "home", model_cache)
     s = settings(home)
@@ -226,7 +226,7 @@ def test_partial_dense_is_searchable_while_building(tmp_path, model_cache):
 
 def test_k_is_capped_and_damaged_files_are_not_published(tmp_path):
     """-k 100000 would return the whole corpus; a truncated .xml.gz must not become a new build."""
-    from retrieval import MAX_RESULTS, DamagedCorpusError, add_to_index
+    from litmol.retrieval import MAX_RESULTS, DamagedCorpusError, add_to_index
 
     home_settings = settings(tmp_path)
     build_index([str(SLICE)], home_settings, stage="lexical", progress=False)

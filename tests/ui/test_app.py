@@ -36,9 +36,9 @@ def factory(backend: str, model: str | None, base_url: str | None):
 @contextlib.contextmanager
 def serving(home, factory, **kwargs):
     """The app on loopback with LITMOL_HOME at `home` for its tools; restored afterwards."""
-    from agent import tools
-    from ui import links_tab
-    from ui.app import launch
+    from litmol.agent import tools
+    from litmol.ui import links_tab
+    from litmol.ui.app import launch
 
     old = os.environ.get("LITMOL_HOME")
     os.environ["LITMOL_HOME"] = str(home)
@@ -58,7 +58,7 @@ def serving(home, factory, **kwargs):
 
 
 def scripted_endpoints():
-    from ui.settings import ChatEndpoint
+    from litmol.ui.settings import ChatEndpoint
 
     return [ChatEndpoint(name=name, backend="local", model=name) for name in [*SCRIPTS, "no-such-model"]]
 
@@ -167,8 +167,7 @@ def test_literature_search_links_pmids_and_checks_years(client):
 def test_chat_with_the_real_local_model(built_home, tmp_path_factory):
     """One real question through the app with the shipped 0.5B model: a tool step and an answer."""
     from gradio_client import Client
-
-    from agent.local_chat import LocalChatModel
+    from litmol.agent.local_chat import LocalChatModel
 
     if not os.environ.get("LITMOL_HOME"):
         os.environ["LITMOL_HOME"] = str(tmp_path_factory.mktemp("llm-home"))  # weights dequantized here once

@@ -125,7 +125,7 @@ def test_chat_caller_cannot_send_the_operators_key_to_its_own_url(links_home, re
 
 def test_only_operator_configured_endpoints_are_offered(links_home, recorder, monkeypatch):
     """The operator's own server (configured at launch) gets the key; the browser picks it by name."""
-    from ui.settings import ChatEndpoint
+    from litmol.ui.settings import ChatEndpoint
 
     monkeypatch.setenv("OPENAI_API_KEY", "sk-operator-secret")
     mine = ChatEndpoint(name="team-server", backend="openai", model="qwen", base_url=recorder)

@@ -8,15 +8,15 @@ import json
 import sqlite3
 
 import pytest
+from litmol.retrieval import RetrievalSettings
 
-from retrieval import RetrievalSettings
 from tests.agent.test_cli import litmol
 
 
 @pytest.fixture(scope="module")
 def tagger():
-    from retrieval.links.tagger import Tagger
-    from retrieval.links.vocab import default_vocabulary
+    from litmol.links.tagger import Tagger
+    from litmol.links.vocab import default_vocabulary
 
     return Tagger(default_vocabulary())
 
@@ -78,7 +78,7 @@ def test_abbreviation_needs_matching_initials(tagger):
 
 
 def test_known_key_pairs_are_found_with_their_pmids(links_home):
-    from retrieval.links.table import LinkTable
+    from litmol.links.table import LinkTable
 
     table = LinkTable.open(RetrievalSettings(home=links_home))
     angina = table.links(disease="angina", relation="treats")
@@ -92,8 +92,8 @@ def test_known_key_pairs_are_found_with_their_pmids(links_home):
 
 
 def test_unknown_names_get_suggestions(links_home):
-    from retrieval import BadQueryError
-    from retrieval.links.table import LinkTable
+    from litmol.links.table import LinkTable
+    from litmol.retrieval import BadQueryError
 
     table = LinkTable.open(RetrievalSettings(home=links_home))
     with pytest.raises(BadQueryError, match="did you mean"):
@@ -103,8 +103,8 @@ def test_unknown_names_get_suggestions(links_home):
 
 
 def test_everyday_disease_names_resolve(links_home, tagger):
-    from retrieval import BadQueryError
-    from retrieval.links.table import LinkTable
+    from litmol.links.table import LinkTable
+    from litmol.retrieval import BadQueryError
 
     vocab = tagger.vocab
     for text in ("type 2 diabetes", "type II diabetes", "diabetes mellitus type 2", "NIDDM"):
@@ -122,8 +122,8 @@ def test_everyday_disease_names_resolve(links_home, tagger):
 def test_miner_never_reads_mesh_of_the_corpus(home_copy):
     """The leakage rule: scramble every article's MeSH headings in the index and mining gives
     the same table, and the vocabulary holds no heading found only in dev/test articles."""
-    from retrieval.index import MANIFEST, file_entry, read_manifest, verify_file
-    from retrieval.links.table import build_links, links_path
+    from litmol.links.table import build_links, links_path
+    from litmol.retrieval.index import MANIFEST, file_entry, read_manifest, verify_file
 
     settings = RetrievalSettings(home=home_copy)
     build_links(settings, progress=False)
@@ -144,7 +144,7 @@ def test_miner_never_reads_mesh_of_the_corpus(home_copy):
 
 
 def test_relation_model_was_trained_on_train_labels_only():
-    from retrieval.links.relations import RelationModel
+    from litmol.links.relations import RelationModel
 
     model = RelationModel.load()
     assert "train split only" in model.meta["labels"]
@@ -154,9 +154,9 @@ def test_relation_model_was_trained_on_train_labels_only():
 
 @pytest.mark.slow
 def test_vocabulary_comes_from_train_articles_only():
-    from retrieval import collect_records, default_corpus_paths
-    from retrieval.links.key import load_split
-    from retrieval.links.vocab import VOCAB_FILE
+    from litmol.links.key import load_split
+    from litmol.links.vocab import VOCAB_FILE
+    from litmol.retrieval import collect_records, default_corpus_paths
 
     split = load_split()
     old, new = default_corpus_paths()
@@ -171,7 +171,7 @@ def test_vocabulary_comes_from_train_articles_only():
 def test_split_and_key_are_consistent():
     from collections import Counter
 
-    from retrieval.links.key import load_key, load_split
+    from litmol.links.key import load_key, load_split
 
     split = load_split()
     assert Counter(split.values())["test"] > 2500
@@ -181,7 +181,7 @@ def test_split_and_key_are_consistent():
 
 
 def test_evaluate_counts_article_and_corpus_pairs(tagger):
-    from retrieval.links.key import GoldPair, Matcher, evaluate
+    from litmol.links.key import GoldPair, Matcher, evaluate
 
     gold = [GoldPair("1", "treats", "D009543", "Nifedipine", "D000787", "Angina Pectoris"),
             GoldPair("2", "treats", "D009543", "Nifedipine", "D000787", "Angina Pectoris"),
@@ -202,14 +202,14 @@ def test_evaluate_counts_article_and_corpus_pairs(tagger):
 
 
 def test_incremental_build_mines_only_new_articles(links_home):
-    from retrieval.links.table import build_links
+    from litmol.links.table import build_links
 
     again = build_links(RetrievalSettings(home=links_home), progress=False)
     assert again["new_articles"] == 0 and again["articles"] == 320
 
 
 def test_hypotheses_are_unstated_links_with_evidence_chains(links_home):
-    from retrieval.links.table import LinkTable
+    from litmol.links.table import LinkTable
 
     table = LinkTable.open(RetrievalSettings(home=links_home))
     hyps = table.hypotheses("breast cancer", limit=10)
@@ -257,9 +257,8 @@ def test_cli_links_json_contract_exports_and_errors(links_home, tmp_path):
 
 def test_find_links_tool_gives_citable_links(links_home, index_home):
     from langchain_core.messages import ToolMessage
-
-    from agent.tools import find_links, retrieved_pmids
-    from retrieval.links.table import LinkTable
+    from litmol.agent.tools import find_links, retrieved_pmids
+    from litmol.links.table import LinkTable
 
     out = find_links.invoke({"name": "angina", "relation": "treats"})
     assert "Nifedipine treats Angina Pectoris" in out

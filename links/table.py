@@ -20,8 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import BadQueryError, EmptyIndexError, RetrievalError
-from ..settings import RetrievalSettings
+from litmol.retrieval.errors import BadQueryError, EmptyIndexError, RetrievalError
+
+from litmol.settings import RetrievalSettings
+
 from .relations import MODEL_FILE, RELATIONS, RelationModel, candidates
 from .tagger import Tagger
 from .vocab import SYNONYMS_FILE, VOCAB_FILE, Vocabulary, default_vocabulary
@@ -50,7 +52,7 @@ class LinksNotBuiltError(EmptyIndexError):
 
 
 def _fingerprint() -> str:
-    from predictors.lexicon import LEXICON_FILE
+    from litmol.predictors.lexicon import LEXICON_FILE
 
     h = hashlib.sha256()
     here = Path(__file__).parent  # the tagging and scoring code too: a new rule re-mines the table
@@ -69,7 +71,7 @@ def index_articles(settings: RetrievalSettings) -> tuple[int, Iterator[tuple[str
 
     The miner's only door to the corpus: the MeSH column is never selected (leakage rule).
     """
-    from ..index import read_manifest, verify_file
+    from litmol.retrieval.index import read_manifest, verify_file
 
     build, manifest = read_manifest(settings.index_root)
     path = verify_file(build, manifest["metadata"], checksum=False)
@@ -220,7 +222,7 @@ class LinkTable:
             concept = next((c for suffix in (" disease", " syndrome")
                             if (c := self.vocab.lookup(text + suffix, types)) is not None), None)
         if concept is None:
-            from predictors.lexicon import default_lexicon
+            from litmol.predictors.lexicon import default_lexicon
 
             if kind == "drug":  # brand names, salts and typos through the drug lexicon
                 match = default_lexicon().lookup(text)

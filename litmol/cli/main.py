@@ -37,7 +37,7 @@ class UsageError(Exception):
 
 
 def _settings(args: argparse.Namespace):
-    from retrieval import RetrievalSettings
+    from litmol.retrieval import RetrievalSettings
 
     overrides: dict[str, Any] = {}
     if getattr(args, "index", None):
@@ -63,7 +63,7 @@ def _print_ingest_notes(ingest: dict[str, Any]) -> None:
 
 
 def cmd_index_build(args: argparse.Namespace) -> int:
-    from retrieval import build_index
+    from litmol.retrieval import build_index
 
     settings = _settings(args)
     manifest = build_index(args.corpus or None, settings, stage=args.stage, if_missing=args.if_missing,
@@ -82,7 +82,7 @@ def cmd_index_build(args: argparse.Namespace) -> int:
 
 
 def cmd_index_add(args: argparse.Namespace) -> int:
-    from retrieval import add_to_index
+    from litmol.retrieval import add_to_index
 
     manifest, summary = add_to_index(args.paths, _settings(args), progress=not args.quiet,
                                      allow_damaged=args.allow_damaged)
@@ -102,7 +102,7 @@ def cmd_index_add(args: argparse.Namespace) -> int:
 
 
 def cmd_index_stats(args: argparse.Namespace) -> int:
-    from retrieval import open_index
+    from litmol.retrieval import open_index
 
     index = open_index(_settings(args), verify=not args.no_verify)
     stats = index.stats()
@@ -129,8 +129,8 @@ def cmd_index_stats(args: argparse.Namespace) -> int:
 
 
 def cmd_corpus_inspect(args: argparse.Namespace) -> int:
-    from retrieval import collect_records
-    from retrieval.corpus import resolve_corpus
+    from litmol.retrieval import collect_records
+    from litmol.retrieval.corpus import resolve_corpus
 
     records, report = collect_records(resolve_corpus(args.paths or None))
     years = sorted(r.year for r in records if r.year)
@@ -160,7 +160,7 @@ def _print_passages(passages: Sequence[Any], query: str) -> None:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    from retrieval import open_index
+    from litmol.retrieval import open_index
 
     query = " ".join(args.query).strip()
     if args.query and not query:
@@ -190,7 +190,7 @@ def cmd_search(args: argparse.Namespace) -> int:
             _print_passages(run(q), q)
         return EXIT_OK
     print("litmol search: type a question or keywords; an empty line or Ctrl-D quits.")
-    from retrieval import RetrievalError
+    from litmol.retrieval import RetrievalError
 
     while True:
         try:
@@ -207,7 +207,7 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 
 def cmd_article(args: argparse.Namespace) -> int:
-    from retrieval import open_index
+    from litmol.retrieval import open_index
 
     article = open_index(_settings(args), verify=False).get_article(args.pmid)
     if args.json:
@@ -246,7 +246,7 @@ def _print_prediction(row: dict[str, Any]) -> None:
 
 def cmd_predict(args: argparse.Namespace) -> int:
     # in-process, or through the predictor service when LITMOL_PREDICTOR_URL is set
-    from predictors.api import predict
+    from litmol.predictors.api import predict
 
     properties = _split_list(args.properties)
     predictors = _split_list(args.predictors)
@@ -257,7 +257,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
             raise UsageError("--input needs --output OUT.csv")
         from tqdm import tqdm
 
-        from predictors.files import chunks, read_molecule_file, write_results
+        from litmol.predictors.files import chunks, read_molecule_file, write_results
 
         rows, texts, column = read_molecule_file(args.input, args.smiles_col)
         results: list[dict[str, Any]] = []
@@ -287,7 +287,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 
 def cmd_predictors_list(args: argparse.Namespace) -> int:
-    from predictors import get_predictor, list_predictors
+    from litmol.predictors import get_predictor, list_predictors
 
     listing = [{"predictor": name, "property": p.name, "unit": p.unit, "description": p.description}
                for name in list_predictors() for p in get_predictor(name).properties()]
@@ -300,7 +300,7 @@ def cmd_predictors_list(args: argparse.Namespace) -> int:
 
 
 def cmd_lexicon_build(args: argparse.Namespace) -> int:
-    from predictors.lexicon_build import build_lexicon
+    from litmol.predictors.lexicon_build import build_lexicon
 
     stats = build_lexicon()
     print(f"lexicon: {stats['entries']:,} drugs, {stats['names']:,} names "
@@ -309,7 +309,7 @@ def cmd_lexicon_build(args: argparse.Namespace) -> int:
 
 
 def cmd_lexicon_lookup(args: argparse.Namespace) -> int:
-    from predictors import default_lexicon
+    from litmol.predictors import default_lexicon
 
     match = default_lexicon().lookup(" ".join(args.name))
     if args.json:
@@ -327,9 +327,9 @@ def cmd_lexicon_lookup(args: argparse.Namespace) -> int:
 def cmd_predictors_train(args: argparse.Namespace) -> int:
     import shlex
 
-    from predictors.models import TrainConfig
-    from predictors.train import train_model
-    from retrieval.settings import litmol_home
+    from litmol.predictors.models import TrainConfig
+    from litmol.predictors.train import train_model
+    from litmol.settings import litmol_home
 
     out = Path(args.out) if args.out else litmol_home() / "predictors"
     config = TrainConfig(members=args.members, max_epochs=args.max_epochs, seed=args.seed, dropout=args.dropout,
@@ -356,7 +356,7 @@ def cmd_predictors_train(args: argparse.Namespace) -> int:
 def _chat_model(args: argparse.Namespace):
     """The chat model for --backend/--model/--base-url, checked before any question runs: a local
     model is loaded (a missing one is a usage error), a server must answer."""
-    from agent.backends import check_backend, make_chat_model
+    from litmol.agent.backends import check_backend, make_chat_model
 
     extra = {"base_url": args.base_url} if args.base_url else {}
     model = make_chat_model(args.backend, args.model, **extra)
@@ -365,7 +365,7 @@ def _chat_model(args: argparse.Namespace):
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    from agent.loop import ask
+    from litmol.agent.loop import ask
 
     question = " ".join(args.question).strip()
     if not question:
@@ -382,8 +382,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 def cmd_chat(args: argparse.Namespace) -> int:
-    from agent.chat import chat_loop
-    from agent.loop import build_agent
+    from litmol.agent.chat import chat_loop
+    from litmol.agent.loop import build_agent
 
     agent = build_agent(_chat_model(args), max_model_calls=args.max_steps)
     if sys.stdin.isatty():
@@ -416,7 +416,7 @@ def _flag(value: str) -> bool:
 
 def _ui_endpoints(args: argparse.Namespace) -> list[Any]:
     """The chat models the app offers: an OpenAI-compatible server given here comes first."""
-    from ui.settings import ChatEndpoint, default_endpoints
+    from litmol.ui.settings import ChatEndpoint, default_endpoints
 
     extra = []
     if args.backend == "openai":
@@ -428,8 +428,8 @@ def _ui_endpoints(args: argparse.Namespace) -> list[Any]:
 
 
 def cmd_ui(args: argparse.Namespace) -> int:
-    from agent.backends import check_backend, make_chat_model
-    from retrieval import open_index
+    from litmol.agent.backends import check_backend, make_chat_model
+    from litmol.retrieval import open_index
 
     try:
         endpoints = _ui_endpoints(args)
@@ -448,7 +448,7 @@ def cmd_ui(args: argparse.Namespace) -> int:
         check_backend(make_chat_model(first.backend, first.model, **extra))
     if args.host not in {"127.0.0.1", "localhost", "::1"} and not args.auth:
         print("warning: serving beyond this machine without --auth USER:PASS", file=sys.stderr)
-    from ui.app import launch
+    from litmol.ui.app import launch
 
     print(f"litmol UI on http://{args.host}:{args.port} (Ctrl-C stops it); chat models offered: "
           f"{', '.join(e.name for e in endpoints)}", file=sys.stderr)
@@ -474,9 +474,9 @@ examples:
 
 def cmd_eval_run(args: argparse.Namespace, chat_model: Any = None) -> int:
     """Validate, (re)run, score and report a batch; `chat_model` replaces the one the flags name (tests)."""
-    from agent.evaluation.questions import load_questions
-    from agent.evaluation.report import REPORT_HTML, write_report
-    from agent.evaluation.runner import RunConfig, prepare_run_dir, run_batch
+    from litmol.agent.evaluation.questions import load_questions
+    from litmol.agent.evaluation.report import REPORT_HTML, write_report
+    from litmol.agent.evaluation.runner import RunConfig, prepare_run_dir, run_batch
 
     batch = load_questions(args.file)
     for bad in batch.invalid:
@@ -502,7 +502,7 @@ def cmd_eval_run(args: argparse.Namespace, chat_model: Any = None) -> int:
 
 
 def cmd_eval_report(args: argparse.Namespace) -> int:
-    from agent.evaluation.report import REPORT_HTML, REPORT_MD, write_report
+    from litmol.agent.evaluation.report import REPORT_HTML, REPORT_MD, write_report
 
     out = Path(args.dir)
     m = write_report(out)["overall"]
@@ -511,7 +511,7 @@ def cmd_eval_report(args: argparse.Namespace) -> int:
 
 
 def cmd_eval_compare(args: argparse.Namespace) -> int:
-    from agent.evaluation.compare import compare_runs, format_comparison
+    from litmol.agent.evaluation.compare import compare_runs, format_comparison
 
     result = compare_runs(args.dir_a, args.dir_b, reps=args.reps, seed=args.seed)
     if args.json:
@@ -553,7 +553,7 @@ def _print_links(links: list, heading: str) -> None:
 
 
 def _link_table(args: argparse.Namespace):
-    from retrieval.links.table import LinkTable
+    from litmol.links.table import LinkTable
 
     return LinkTable.open(_settings(args))
 
@@ -574,7 +574,7 @@ def cmd_links(args: argparse.Namespace) -> int:
 
 
 def cmd_links_build(args: argparse.Namespace) -> int:
-    from retrieval.links.table import build_links
+    from litmol.links.table import build_links
 
     report = build_links(_settings(args), progress=not args.quiet, rebuild=args.rebuild)
     rate = f", {report['abstracts_per_s']} abstracts/s" if report["abstracts_per_s"] else ""
@@ -601,7 +601,7 @@ def cmd_links_hypotheses(args: argparse.Namespace) -> int:
 
 
 def cmd_links_export(args: argparse.Namespace) -> int:
-    from retrieval.links.table import export_links
+    from litmol.links.table import export_links
 
     fmt = args.format or ("graphml" if str(args.out).endswith(".graphml") else "csv")
     n = export_links(_link_table(args), args.out, fmt, relation=args.relation, min_articles=args.min_articles)
@@ -610,8 +610,8 @@ def cmd_links_export(args: argparse.Namespace) -> int:
 
 
 def cmd_links_train(args: argparse.Namespace) -> int:
-    from retrieval.links.relations import MODEL_FILE
-    from retrieval.links.train import train
+    from litmol.links.relations import MODEL_FILE
+    from litmol.links.train import train
 
     model, report = train(progress=not args.quiet)
     out = Path(args.out) if args.out else MODEL_FILE
@@ -632,7 +632,7 @@ def cmd_links_train(args: argparse.Namespace) -> int:
 def cmd_serve_predictors(args: argparse.Namespace) -> int:
     from pydantic import ValidationError
 
-    from predictors.service import ServiceConfig, serve
+    from litmol.predictors.service import ServiceConfig, serve
 
     try:
         config = ServiceConfig(
@@ -672,7 +672,7 @@ def _positive(value: str) -> int:
 
 
 def _result_count(value: str) -> int:
-    from retrieval import MAX_RESULTS
+    from litmol.retrieval import MAX_RESULTS
 
     n = _positive(value)
     if n > MAX_RESULTS:
@@ -991,7 +991,7 @@ def _configure_logging(args: argparse.Namespace) -> None:
 
 
 def _exit_status(exc: BaseException) -> int:
-    from retrieval import CorruptIndexError
+    from litmol.retrieval import CorruptIndexError
 
     if isinstance(exc, CorruptIndexError):
         return EXIT_FAILURE

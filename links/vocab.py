@@ -18,7 +18,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-LINKS_DIR = Path(__file__).resolve().parents[2] / "corpora" / "links"
+from litmol.paths import CORPORA
+
+LINKS_DIR = CORPORA / "links"
 VOCAB_FILE = LINKS_DIR / "vocab.tsv"
 SYNONYMS_FILE = LINKS_DIR / "synonyms.tsv"
 
@@ -198,7 +200,7 @@ def build_vocabulary(vocab_file: Path = VOCAB_FILE, synonyms_file: Path = SYNONY
                 if cid:
                     add_form(cid, synonym.strip())
     if with_lexicon:
-        from predictors.lexicon import default_lexicon
+        from litmol.predictors.lexicon import default_lexicon
 
         for entry in default_lexicon().entries:
             names = [entry.name, *entry.names]

@@ -4,7 +4,7 @@ Labels come from the silver key only for train articles; dev picks the regularis
 the per-relation thresholds; test is scored once with the chosen model. Text comes from the
 default corpus file pubmed20n0014 (titles and abstracts only).
 
-    litmol links train            # rewrites retrieval/links/relation_model.json
+    litmol links train            # rewrites links/relation_model.json
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ KEY_CORPUS = "pubmed20n0014.xml.gz"
 
 def key_corpus_records() -> list[Any]:
     """The records of the key's corpus file as parsed, MeSH included (evaluation side only)."""
-    from ..corpus import default_corpus_paths
-    from ..ingest import collect_records
+    from litmol.retrieval.corpus import default_corpus_paths
+    from litmol.retrieval.ingest import collect_records
 
     path = next(p for p in default_corpus_paths() if p.name == KEY_CORPUS)
     records, _ = collect_records([path], workers=1)
