@@ -1,13 +1,21 @@
-"""Retrieval settings: defaults < `litmol.toml` [retrieval] table < `LITMOL_*` environment variables."""
+"""litmol's one settings object: a section per package, each read from defaults < `litmol.toml`
+(its table: [retrieval], [predictors], [service], [agent], [ui]) < `LITMOL_*` environment variables
+< values passed explicitly (command-line options).
+
+This is the only module that reads the environment. Everything else receives a `Settings` (or
+one of its sections) from its caller; `litmol config show` prints the effective values and where
+each came from.
+"""
 
 from __future__ import annotations
 
 import os
 import tomllib
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
-from pydantic import Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 
@@ -27,17 +35,20 @@ def find_config_file() -> Path | None:
     return None
 
 
+def _toml_table(table: str) -> dict[str, Any]:
+    path = find_config_file()
+    if path is None or not path.is_file():
+        return {}
+    with path.open("rb") as fh:
+        return dict(tomllib.load(fh).get(table, {}))
+
+
 class TomlTableSource(PydanticBaseSettingsSource):
     """Reads one table (e.g. `[retrieval]`) of `litmol.toml`; a missing file or table is empty."""
 
     def __init__(self, settings_cls: type[BaseSettings], table: str) -> None:
         super().__init__(settings_cls)
-        path = find_config_file()
-        data: dict[str, Any] = {}
-        if path is not None and path.is_file():
-            with path.open("rb") as fh:
-                data = tomllib.load(fh).get(table, {})
-        self._data = data
+        self._data = _toml_table(table)
 
     def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
         return self._data.get(field_name), field_name, False
@@ -46,9 +57,37 @@ class TomlTableSource(PydanticBaseSettingsSource):
         return dict(self._data)
 
 
-class RetrievalSettings(BaseSettings):
+class _Section(BaseSettings):
+    """A settings section: init values > environment > its `litmol.toml` table > defaults."""
+
+    TABLE: ClassVar[str] = ""  # the litmol.toml table
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, TomlTableSource(settings_cls, cls.TABLE))
+
+    @classmethod
+    def env_names(cls, name: str) -> list[str]:
+        """The environment variables that set field `name`."""
+        f = cls.model_fields[name]
+        if isinstance(f.validation_alias, AliasChoices):
+            return [str(c) for c in f.validation_alias.choices]
+        if isinstance(f.validation_alias, str):
+            return [f.validation_alias]
+        return [(cls.model_config.get("env_prefix") or "") + name.upper()]
+
+
+class RetrievalSettings(_Section):
     """How corpora are ingested, embedded, indexed and searched."""
 
+    TABLE: ClassVar[str] = "retrieval"
     model_config = SettingsConfigDict(env_prefix="LITMOL_", extra="forbid")
 
     home: Path = Field(default_factory=litmol_home, description="State directory (LITMOL_HOME).")
@@ -96,18 +135,214 @@ class RetrievalSettings(BaseSettings):
         default=False, description="Keep records that have a title but no abstract."
     )
 
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return (init_settings, env_settings, TomlTableSource(settings_cls, "retrieval"))
-
     @property
     def index_root(self) -> Path:
         """Directory holding every build of the configured index."""
         return self.home / "indexes" / self.index_name
+
+
+class PredictorSettings(_Section):
+    """How molecules are predicted: in this process, or on the predictor service at `url`."""
+
+    TABLE: ClassVar[str] = "predictors"
+    model_config = SettingsConfigDict(env_prefix="LITMOL_PREDICTOR_", extra="forbid", populate_by_name=True)
+
+    url: str | None = Field(default=None, description="Predictor service URL; set, it replaces in-process prediction.")
+    timeout: float = Field(default=300.0, gt=0, description="Seconds to wait for one answer from the service.")
+    retries: int = Field(default=4, ge=0, description="Re-sends after a refused connection or a 503.")
+    device: Literal["auto", "cpu", "cuda"] = Field(
+        default="auto", description="Where learned models run: auto is cuda when torch sees a GPU, else cpu.")
+    workers: int | None = Field(
+        default=None, ge=1, le=256, validation_alias=AliasChoices("LITMOL_PREDICT_WORKERS", "workers"),
+        description="Processes for the RDKit stage of a large batch (default: one per core).")
+
+    @field_validator("url")
+    @classmethod
+    def _blank_is_none(cls, value: str | None) -> str | None:
+        value = (value or "").strip()
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError(f"the predictor URL must start with http:// or https://, not {value[:40]!r}")
+        return value or None
+
+
+class ServiceSettings(_Section):
+    """How `litmol serve predictors` listens, batches and protects itself."""
+
+    TABLE: ClassVar[str] = "service"
+    model_config = SettingsConfigDict(env_prefix="LITMOL_SERVICE_", extra="forbid")
+
+    host: Literal["127.0.0.1", "0.0.0.0", "::"] = Field(
+        default="127.0.0.1", description="Interface to listen on (LitServe accepts these three).")
+    port: int = Field(default=8100, ge=1024, le=65535, description="TCP port.")
+    device: Literal["auto", "cpu", "cuda"] = Field(
+        default="auto", description="auto: cuda when torch sees a GPU, else cpu. Passed to the predictors.")
+    max_batch_size: int = Field(default=8, ge=1, le=256, description="Requests merged into one batch at most.")
+    batch_timeout: float = Field(
+        default=0.01, ge=0, le=5,
+        description="Seconds the worker waits for more requests after the first of a batch; requests "
+        "already queued are always taken.")
+    max_queue: int = Field(default=64, ge=1, description="Requests in flight (queued or running) before 503.")
+    workers: int = Field(default=1, ge=1, le=64, description="Inference worker processes per device.")
+    request_timeout: float = Field(default=300, gt=0, description="Seconds before a request gets 504.")
+    max_payload_mb: float = Field(default=16, gt=0, description="Largest request body in MB (413 above).")
+    preload: list[str] = Field(
+        default_factory=lambda: ["rdkit", "admet"],
+        description="Predictors loaded and warmed before /health reports ready.")
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        default="warning", description="Log level of LitServe and uvicorn (access logs at info); at error the "
+        "service's own start-up lines are silenced too.")
+
+    @model_validator(mode="after")
+    def _timeouts_fit(self) -> ServiceSettings:
+        if self.batch_timeout >= self.request_timeout:
+            raise ValueError("batch_timeout must be shorter than request_timeout")
+        return self
+
+
+class AgentSettings(_Section):
+    """The chat model behind `litmol ask/chat/ui/eval` and the agent's step and tool limits."""
+
+    TABLE: ClassVar[str] = "agent"
+    model_config = SettingsConfigDict(env_prefix="LITMOL_AGENT_", extra="forbid", populate_by_name=True)
+
+    backend: Literal["local", "openai"] = Field(
+        default="local", description="local: a model on this machine; openai: an OpenAI-compatible server.")
+    model: str = Field(default="0.5b", description="Local model (0.5b, 1.5b, a folder or HF id) or the server's model name.")
+    openai_base_url: str = Field(
+        default="http://127.0.0.1:8000/v1", validation_alias=AliasChoices("LITMOL_OPENAI_BASE_URL", "openai_base_url"),
+        description="The OpenAI-compatible server (vLLM, llama.cpp, Ollama) for the openai backend.")
+    openai_model: str = Field(
+        default="default", validation_alias=AliasChoices("LITMOL_OPENAI_MODEL", "openai_model"),
+        description="The server's model name when --model is not given.")
+    openai_api_key: SecretStr = Field(
+        default=SecretStr("not-needed"), validation_alias=AliasChoices("OPENAI_API_KEY", "openai_api_key"),
+        description="Sent only to openai_base_url or a server the operator configured.")
+    max_model_calls: int = Field(default=6, ge=2, le=30, description="Model steps per question.")
+    tool_timeout_s: float = Field(default=60.0, gt=0, description="Seconds one tool call may take.")
+    tool_output_chars: int = Field(default=2400, ge=200, description="Characters of a tool's output the model reads.")
+
+    @field_validator("openai_base_url")
+    @classmethod
+    def _http_only(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError(f"openai_base_url must start with http:// or https://, not {value[:40]!r}")
+        return value
+
+
+class ChatEndpoint(BaseModel):
+    """One chat model the app may use, chosen in the browser by its name."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1, max_length=80, description="What the browser shows and sends.")
+    backend: Literal["local", "openai"] = Field(description="local: on this machine; openai: a server.")
+    model: str | None = Field(default=None, description="Local model (0.5b, 1.5b, a folder) or the server's name.")
+    base_url: str | None = Field(default=None, description="The OpenAI-compatible server (openai backend only).")
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_only(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError(f"base_url must start with http:// or https://, not {value[:40]!r}")
+        return value
+
+
+LOCAL_MODELS = ("0.5b", "1.5b")
+
+
+class UISettings(_Section):
+    """What `litmol ui` offers a browser (the operator's allow-list of chat models) and where it listens."""
+
+    TABLE: ClassVar[str] = "ui"
+    model_config = SettingsConfigDict(env_prefix="LITMOL_UI_", extra="forbid")
+
+    endpoints: list[ChatEndpoint] = Field(
+        default_factory=list, description="Extra chat models offered besides the local ones (JSON list).")
+    local_models: list[str] = Field(default=list(LOCAL_MODELS), description="Local models offered by name.")
+    host: str = Field(default="127.0.0.1", description="Interface to listen on (0.0.0.0: every interface).")
+    port: int = Field(default=7860, ge=1, le=65535, description="TCP port.")
+
+
+SECTIONS: dict[str, type[_Section]] = {"retrieval": RetrievalSettings, "predictors": PredictorSettings,
+                                       "service": ServiceSettings, "agent": AgentSettings, "ui": UISettings}
+
+
+@dataclass
+class Settings:
+    """Every section, built once (by the CLI, the app or a test) and passed down explicitly."""
+
+    retrieval: RetrievalSettings = field(default_factory=RetrievalSettings)
+    predictors: PredictorSettings = field(default_factory=PredictorSettings)
+    service: ServiceSettings = field(default_factory=ServiceSettings)
+    agent: AgentSettings = field(default_factory=AgentSettings)
+    ui: UISettings = field(default_factory=UISettings)
+
+    @classmethod
+    def load(cls, **overrides: dict[str, Any]) -> Settings:
+        """Read every section; `overrides` maps a section name to explicit values (they win),
+        e.g. Settings.load(retrieval={"index_name": "small"})."""
+        unknown = set(overrides) - set(SECTIONS)
+        if unknown:
+            raise ValueError(f"unknown settings section(s): {', '.join(sorted(unknown))}")
+        return cls(**{name: kind(**overrides.get(name, {})) for name, kind in SECTIONS.items()})
+
+    @property
+    def home(self) -> Path:
+        return self.retrieval.home
+
+    def with_index(self, name: str | None) -> Settings:
+        """The same settings on another index (the --index option)."""
+        if not name:
+            return self
+        return Settings(self.retrieval.model_copy(update={"index_name": name}), self.predictors, self.service,
+                        self.agent, self.ui)
+
+    def describe(self) -> list[dict[str, Any]]:
+        """[{section, key, value, source}] for `litmol config show`; secrets are masked."""
+        rows = []
+        config = find_config_file()
+        for name, kind in SECTIONS.items():
+            section = getattr(self, name)
+            table = _toml_table(kind.TABLE)
+            for key in kind.model_fields:
+                value = getattr(section, key)
+                env = next((v for v in kind.env_names(key) if v.upper() in {k.upper() for k in os.environ}), None)
+                if key in section.model_fields_set and env is None and key not in table:
+                    source = "explicit"
+                elif env is not None:
+                    source = f"env {env}"
+                elif key in table:
+                    source = f"{config} [{kind.TABLE}]"
+                else:
+                    source = "default"
+                if isinstance(value, SecretStr):
+                    value = "(set)" if value.get_secret_value() not in ("", "not-needed") else "(not set)"
+                elif isinstance(value, Path):
+                    value = str(value)
+                elif isinstance(value, list):
+                    value = [v.model_dump() if isinstance(v, BaseModel) else v for v in value]
+                rows.append({"section": name, "key": key, "value": value, "source": source})
+        return rows
+
+
+def config_file_in_effect() -> Path | None:
+    """The litmol.toml read (None: defaults and environment only)."""
+    return find_config_file()
+
+
+def quiet_libraries(progress: bool = True) -> None:
+    """Quiet third-party libraries that read the environment themselves (transformers' warnings,
+    tokenizers' fork notice; tqdm bars when `progress` is off). Call once at start-up."""
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    if not progress:
+        os.environ["TQDM_DISABLE"] = "1"
+
+
+def export(name: str, value: str, overwrite: bool = True) -> None:
+    """Set an environment variable for libraries that read it and for child processes (the predictor
+    service passes its device to its worker processes this way)."""
+    if overwrite:
+        os.environ[name] = value
+    else:
+        os.environ.setdefault(name, value)
