@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from typing import Any
+
+from litmol.settings import AgentSettings
 
 BACKENDS: dict[str, Callable[..., Any]] = {}
 
@@ -19,7 +20,7 @@ def register_backend(name: str) -> Callable[[Callable[..., Any]], Callable[..., 
 
 
 @register_backend("local")
-def local_backend(model: str | None = None, **kwargs: Any):
+def local_backend(model: str | None = None, settings: AgentSettings | None = None, **kwargs: Any):
     """Qwen2.5-Coder-Instruct 0.5B (default) or 1.5B from PyPI packages, or an HF id/path; CPU or GPU."""
     from .local_chat import LocalChatModel
 
@@ -27,14 +28,15 @@ def local_backend(model: str | None = None, **kwargs: Any):
 
 
 @register_backend("openai")
-def openai_backend(model: str | None = None, base_url: str | None = None, **kwargs: Any):
-    """An OpenAI-compatible server; LITMOL_OPENAI_BASE_URL / OPENAI_API_KEY when not given."""
+def openai_backend(model: str | None = None, base_url: str | None = None, settings: AgentSettings | None = None,
+                   **kwargs: Any):
+    """An OpenAI-compatible server; the agent settings' openai_base_url / openai_model / openai_api_key
+    (LITMOL_OPENAI_BASE_URL, LITMOL_OPENAI_MODEL, OPENAI_API_KEY) when not given."""
     from langchain_openai import ChatOpenAI
 
-    url = base_url or os.environ.get("LITMOL_OPENAI_BASE_URL") or "http://127.0.0.1:8000/v1"
-    return ChatOpenAI(model=model or os.environ.get("LITMOL_OPENAI_MODEL", "default"), base_url=url,
-                      api_key=os.environ.get("OPENAI_API_KEY", "not-needed"), temperature=0, timeout=120,
-                      max_retries=2, **kwargs)
+    settings = settings or AgentSettings()
+    return ChatOpenAI(model=model or settings.openai_model, base_url=base_url or settings.openai_base_url,
+                      api_key=settings.openai_api_key, temperature=0, timeout=120, max_retries=2, **kwargs)
 
 
 class BackendUnavailableError(RuntimeError):
@@ -59,7 +61,10 @@ def check_backend(model: Any) -> None:
                                           "start it or pass --base-url") from None
 
 
-def make_chat_model(backend: str = "local", model: str | None = None, **kwargs: Any):
+def make_chat_model(backend: str = "local", model: str | None = None, settings: AgentSettings | None = None,
+                    **kwargs: Any):
+    """The chat model `backend` serves as `model` (see the backends above); `settings` fills in what
+    is not given (the openai server, its key)."""
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}; use one of {', '.join(BACKENDS)}")
-    return BACKENDS[backend](model=model, **kwargs)
+    return BACKENDS[backend](model=model, settings=settings, **kwargs)

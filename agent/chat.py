@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from collections.abc import Callable
 from typing import Any, TextIO
 
-from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage, ToolMessage
+from langchain_core.messages import AIMessage, HumanMessage
 
 from .evidence import CITED
-from .loop import AgentAnswer, repeats_earlier_answer, summarize_run
+from .loop import AgentAnswer
+from .session import AgentSession, Final, Restarted, Token, ToolFinished, ToolStarted
 
 
 def _short(value: Any, limit: int = 100) -> str:
@@ -37,16 +37,33 @@ def unshown_part(streamed: str, answer: str) -> str | None:
     return None
 
 
-def chat_turn(agent: Any, history: list[Any], question: str, out: TextIO, recursion_limit: int = 28) -> AgentAnswer:
+def chat_turn(session: AgentSession, history: list[Any], question: str, out: TextIO) -> AgentAnswer:
     """Run one turn: stream tokens and tool steps to `out`, return the verified answer, extend history.
 
     The streamed text is the model's draft; the checked answer (citations, evidence, removed claims)
     is shown once: only its additions when the checks kept the draft, in full when they changed it."""
-    answer, streamed_text = _stream_turn(agent, history, question, out, recursion_limit)
-    if history and repeats_earlier_answer(answer.answer, history):
-        out.write("  (that repeated an earlier answer; answering this question on its own)\n")
-        answer, streamed_text = _stream_turn(agent, [], question, out, recursion_limit)
-    rest = unshown_part(streamed_text, answer.answer)
+    streamed = ""  # what was streamed since the last tool step: the answer, when it ends the turn
+    answer: AgentAnswer | None = None
+    for event in session.run_turn(question, history):
+        match event:
+            case Token(text):
+                out.write(text)
+                out.flush()
+                streamed += text
+            case ToolStarted(name=name, args=args):
+                out.write(f"{chr(10) if streamed else ''}  -> {name}({_short(args)})\n")
+                streamed = ""
+            case ToolFinished(ok=ok, output=output):
+                out.write(f"  {'<-' if ok else 'x'} {_short(output)}\n")
+            case Restarted(reason):
+                out.write(f"{chr(10) if streamed else ''}  ({reason})\n")
+                streamed = ""
+            case Final(answer=final):
+                answer = final
+    assert answer is not None  # run_turn ends with Final
+    if streamed:
+        out.write("\n")
+    rest = unshown_part(streamed, answer.answer)
     if rest is None:
         out.write(f"\nChecked answer:\n{answer.answer}\n")
     elif rest.strip():
@@ -60,40 +77,7 @@ def chat_turn(agent: Any, history: list[Any], question: str, out: TextIO, recurs
     return answer
 
 
-def _stream_turn(agent: Any, history: list[Any], question: str, out: TextIO,
-                 recursion_limit: int) -> tuple[AgentAnswer, str]:
-    """Stream one agent run to `out`; (the checked answer, the text streamed since the last tool step)."""
-    started = time.perf_counter()
-    messages: list[Any] = list(history) + [HumanMessage(question)]
-    streamed = False
-    streamed_text = ""  # what was streamed since the last tool step: the answer, when it ends the turn
-    for mode, chunk in agent.stream({"messages": messages}, {"recursion_limit": recursion_limit},
-                                    stream_mode=["messages", "updates"]):
-        if mode == "messages":
-            token = chunk[0]
-            if isinstance(token, AIMessageChunk) and isinstance(token.content, str) and token.content:
-                out.write(token.content)
-                out.flush()
-                streamed = True
-                streamed_text += token.content
-            continue
-        for update in chunk.values():
-            for m in (update or {}).get("messages", []) if isinstance(update, dict) else []:
-                messages.append(m)
-                if isinstance(m, AIMessage):
-                    for c in m.tool_calls:
-                        if c["name"] != "final_answer":
-                            out.write(f"{chr(10) if streamed else ''}  -> {c['name']}({_short(c['args'])})\n")
-                            streamed, streamed_text = False, ""
-                elif isinstance(m, ToolMessage) and m.name != "final_answer":
-                    mark = "x" if m.status == "error" else "<-"
-                    out.write(f"  {mark} {_short(m.content)}\n")
-    if streamed:
-        out.write("\n")
-    return summarize_run(messages, started), streamed_text
-
-
-def chat_loop(agent: Any, read: Callable[[str], str], out: TextIO) -> int:
+def chat_loop(session: AgentSession, read: Callable[[str], str], out: TextIO) -> int:
     """Read questions until EOF, `exit` or `quit`; returns the number of turns."""
     history: list[Any] = []
     turns = 0
@@ -106,6 +90,6 @@ def chat_loop(agent: Any, read: Callable[[str], str], out: TextIO) -> int:
             break
         if not question:
             continue
-        chat_turn(agent, history, question, out)
+        chat_turn(session, history, question, out)
         turns += 1
     return turns

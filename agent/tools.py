@@ -3,17 +3,27 @@ cost on a CPU) with retrieved passages delimited as data, never instructions.
 
 Every tool returns a string; a failure comes back as "<tool> failed: reason. Try ..." so the model
 can act on it instead of the loop crashing.
+
+The tools hold no state: what they read (the index, the link table, the predictors) comes from the
+run's context, a `ToolContext` the agent session passes with every run (LangChain's ToolRuntime;
+the model never sees that argument). Two sessions on two indexes never share anything.
 """
 
 from __future__ import annotations
 
-import functools
 import logging
 import re
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
+from langchain.tools import ToolRuntime
 from langchain_core.tools import tool
 from pydantic import Field
+
+from litmol.predictors.registry import AGENT_DEFAULT_PREDICTORS, agent_property_names
+from litmol.settings import Settings
 
 from .untrusted import clean
 
@@ -24,18 +34,53 @@ ARTICLE_CHARS = 1500
 # a tool's own PMID label starts a line; passage text has its whitespace collapsed, so a "[PMID:n]"
 # written inside an abstract (an injection attempt) can never make n citable
 PMID_RE = re.compile(r"^\[PMID:(\d{1,9})\]", re.MULTILINE)
-# what the model may ask for (the grammar allows only these names); the CLI and API know more
-PropertyName = Literal["mw", "clogp", "tpsa", "hbd", "hba", "qed", "lipinski_pass", "logs", "logd", "bbb", "hERG",
-                       "AMES", "DILI", "ClinTox", "Caco2_Wang", "HIA_Hou", "CYP3A4_Veith", "CYP2D6_Veith",
-                       "PPBR_AZ", "Half_Life_Obach", "LD50_Zhu"]
-PREDICT_DEFAULT = ("mw", "clogp", "tpsa", "hbd", "hba", "qed", "lipinski_pass", "logs", "logd", "bbb")
+# what the model may ask for (the grammar allows only these names: the shipped predictors' agent-facing
+# properties, litmol.predictors.registry.AGENT_PREDICTORS); the CLI and API know more
+PropertyName = Literal[agent_property_names()]  # type: ignore[valid-type]
+# predicted when the model names none: all but admet's endpoints (mw, clogp, ..., logs, logd, bbb)
+PREDICT_DEFAULT = agent_property_names(AGENT_DEFAULT_PREDICTORS)
 
 
-@functools.lru_cache(maxsize=1)
-def _index():
-    from litmol.retrieval import open_index
+@dataclass(eq=False)
+class ToolContext:
+    """What the tools read, opened on first use and then kept: the literature index and link table
+    named by `settings.retrieval`, and the predictors (in-process or the service, `settings.predictors`).
+    `index` / `links` given here are used as they are (a caller that already opened them)."""
 
-    return open_index(verify=False)
+    settings: Settings = field(default_factory=Settings.load)
+    index_: Any = None
+    links_: Any = None
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def index(self):
+        with self._lock:
+            if self.index_ is None:
+                from litmol.retrieval import open_index
+
+                self.index_ = open_index(self.settings.retrieval, verify=False)
+            return self.index_
+
+    @property
+    def links(self):
+        with self._lock:
+            if self.links_ is None:
+                from litmol.links.table import LinkTable
+
+                self.links_ = LinkTable.open(self.settings.retrieval)
+            return self.links_
+
+    def predict(self, inputs: Sequence[str], properties: Sequence[str]) -> list[Any]:
+        from litmol.predictors.api import predict
+
+        return predict(list(inputs), properties=list(properties))
+
+    def read_article(self, pmid: str) -> dict[str, Any]:
+        """One stored article; {"title": "", "abstract": "", "year": None} when it cannot be read."""
+        try:
+            return self.index.get_article(pmid)
+        except Exception:  # no index or a rebuild in between: the verifier still guarantees it was retrieved
+            return {"title": "", "abstract": "", "year": None}
 
 
 def _clip(text: str, limit: int) -> str:
@@ -50,7 +95,8 @@ def _failed(name: str, exc: BaseException, hint: str) -> str:
 
 
 @tool(parse_docstring=True)
-def search_literature(query: str, max_results: int = 5, since: int | None = None, until: int | None = None) -> str:
+def search_literature(query: str, runtime: ToolRuntime[Any], max_results: int = 5, since: int | None = None,
+                      until: int | None = None) -> str:
     """Search indexed PubMed abstracts for passages relevant to a question.
 
     Args:
@@ -60,7 +106,7 @@ def search_literature(query: str, max_results: int = 5, since: int | None = None
         until: Only articles published in or before this year.
     """
     try:
-        hits = _index().search(query, k=max(1, min(int(max_results), 10)), since=since, until=until)
+        hits = runtime.context.index.search(query, k=max(1, min(int(max_results), 10)), since=since, until=until)
     except Exception as exc:  # index missing, bad query: the model can rephrase or answer without it
         return _failed("search_literature", exc, "Try other keywords, or answer that the literature index is unavailable.")
     if not hits:
@@ -73,7 +119,7 @@ def search_literature(query: str, max_results: int = 5, since: int | None = None
 
 
 @tool(parse_docstring=True)
-def get_article(pmid: str) -> str:
+def get_article(pmid: str, runtime: ToolRuntime[Any]) -> str:
     """Read one PubMed article (title, year, journal, abstract) by its PMID from a search result.
 
     Args:
@@ -81,7 +127,7 @@ def get_article(pmid: str) -> str:
     """
     pmid = str(pmid).strip().removeprefix("PMID:").strip()
     try:
-        a = _index().get_article(pmid)
+        a = runtime.context.index.get_article(pmid)
     except Exception as exc:
         return _failed("get_article", exc, "Use a PMID returned by search_literature.")
     body = _clip(a["abstract"], ARTICLE_CHARS)
@@ -89,15 +135,9 @@ def get_article(pmid: str) -> str:
             f"({a['year'] or 'n.d.'})\n{body}\n</article>")
 
 
-@functools.lru_cache(maxsize=1)
-def _links():
-    from litmol.links.table import LinkTable
-
-    return LinkTable.open()
-
-
 @tool(parse_docstring=True)
-def find_links(name: str, relation: Literal["treats", "causes", "any"] = "any", max_results: int = 5) -> str:
+def find_links(name: str, runtime: ToolRuntime[Any], relation: Literal["treats", "causes", "any"] = "any",
+               max_results: int = 5) -> str:
     """Find which drugs the indexed literature reports to treat or cause a disease, or which diseases a drug treats or causes.
 
     Args:
@@ -110,7 +150,7 @@ def find_links(name: str, relation: Literal["treats", "causes", "any"] = "any", 
     rel = None if relation == "any" else relation
     k = max(1, min(int(max_results), 10))
     try:
-        table = _links()
+        table = runtime.context.links
         try:
             links = table.links(disease=name, relation=rel, limit=k)
         except BadQueryError as first:
@@ -150,7 +190,7 @@ def resolve_molecule(name: str) -> str:
 
 
 @tool(parse_docstring=True)
-def predict_properties(molecule: str,
+def predict_properties(molecule: str, runtime: ToolRuntime[Any],
                        properties: Annotated[list[PropertyName], Field(max_length=4)] = []) -> str:  # noqa: B006
     """Predict properties of a molecule: descriptors, solubility (logs), logD (logd), blood-brain barrier (bbb), alerts.
 
@@ -158,7 +198,7 @@ def predict_properties(molecule: str,
         molecule: An approved-drug name (preferred) or a SMILES the user gave or resolve_molecule returned.
         properties: Up to 4 names, e.g. ["bbb", "hERG"]; leave empty for mw, clogp, tpsa, hbd, hba, qed, lipinski_pass, logs, logd, bbb.
     """
-    from litmol.predictors.api import known_properties, predict
+    from litmol.predictors.api import known_properties
     from litmol.predictors.registry import list_predictors
 
     wanted = list(properties or PREDICT_DEFAULT)
@@ -169,17 +209,17 @@ def predict_properties(molecule: str,
             return (f"predict_properties: unknown property {', '.join(unknown)}. Known include: mw, clogp, tpsa, qed, "
                     "logs (solubility), logd, bbb (blood-brain barrier), hERG, AMES, DILI, CYP3A4_Veith, Caco2_Wang.")
         wanted += [f"{p}{s}" for p in list(wanted) for s in ("_std", "_in_domain") if f"{p}{s}" in known]
-        row = predict([molecule], properties=wanted)[0]
+        row = runtime.context.predict([molecule], wanted)[0]
     except Exception as exc:
         return _failed("predict_properties", exc, "Use property names such as mw, clogp, logs, logd, bbb, hERG.")
-    if not row["valid"]:
-        return f"predict_properties: {row['error']}. Pass an approved-drug name or resolve it with resolve_molecule."
-    props = row["properties"]
+    if not row.valid:
+        return f"predict_properties: {row.error}. Pass an approved-drug name or resolve it with resolve_molecule."
+    props = row.properties
     parts = [_describe(key, value, props) for key, value in props.items()
              if not key.endswith(("_std", "_ad", "_in_domain", "_drugbank_pct"))]
-    alerts = ", ".join(f"{a['catalog']}:{a['name']}" for a in row["alerts"][:5]) or "none"
-    named = f"{row['name']} " if row.get("name") else ""
-    return f"{named}(SMILES {row['smiles']}): " + "; ".join(parts) + f"; structural alerts: {alerts}"
+    alerts = ", ".join(a.label for a in row.alerts[:5]) or "none"
+    named = f"{row.name} " if row.name else ""
+    return f"{named}(SMILES {row.smiles}): " + "; ".join(parts) + f"; structural alerts: {alerts}"
 
 
 # plain words for the default properties: a small model repeats what it reads
@@ -217,6 +257,20 @@ def final_answer(answer: str) -> str:
 TOOLS = [search_literature, get_article, find_links, resolve_molecule, predict_properties]
 LITERATURE_TOOLS = frozenset(["search_literature", "get_article", "find_links"])
 ANSWER_TOOL = final_answer
+
+
+# replies that mean "nothing found for that name": the question probably named no drug the tools know
+LOOKUP_FAILED = ("resolve_molecule: no approved drug named", "predict_properties: cannot parse",
+                 "predict_properties: unknown property")
+
+
+def tool_failed(message: Any) -> bool:
+    """Whether a tool's reply (a ToolMessage) reports a failure: an error status (a guard refused or
+    timed out), "<tool> failed: ..." from the tool itself, or a lookup that found nothing. The one
+    definition the trace, the app and the terminal all use."""
+    content = str(getattr(message, "content", ""))
+    return getattr(message, "status", None) == "error" or " failed: " in content[:200] \
+        or content.startswith(LOOKUP_FAILED)
 
 
 def retrieved_pmids(messages: list[Any]) -> set[str]:

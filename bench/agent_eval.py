@@ -79,11 +79,12 @@ def main() -> int:
     parser.add_argument("--out", help="result name under bench/results (default agent_eval_<model>)")
     args = parser.parse_args()
 
-    from litmol.agent.local_chat import LocalChatModel, load_local_lm
-    from litmol.agent.loop import ask
-    from litmol.agent.scoring import score_run
-    from litmol.agent.weights import resolve_model_path
     from tqdm import tqdm
+
+    from litmol.agent.local_chat import LocalChatModel, load_local_lm
+    from litmol.agent.scoring import score_run
+    from litmol.agent.session import AgentSession
+    from litmol.agent.weights import resolve_model_path
 
     questions = [json.loads(line) for line in Path(args.set).read_text().splitlines() if line.strip()]
     questions = _select(questions, args.per_kind, args.ids.split(",") if args.ids else None)
@@ -92,11 +93,12 @@ def main() -> int:
     resolve_s = time.perf_counter() - t
     lm = load_local_lm(path)  # the same instance the chat model below uses
     chat = LocalChatModel(model_name=path, tool_rounds=args.tool_rounds)
+    session = AgentSession(chat_model_=chat)  # the index and predictors from the settings (LITMOL_*)
     lm.trace = []
     rows = []
     for q in tqdm(questions, desc=f"agent {args.model}", unit="question"):
         lm.trace = []
-        result = ask(q["question"], chat)
+        result = session.ask(q["question"])
         scores = score_run(q, result.messages, result.answer, [c["pmid"] for c in result.citations])
         steps = lm.trace
         rows.append({"id": q["id"], "kind": q["kind"], "question": q["question"], "answer": result.answer,

@@ -118,13 +118,13 @@ def main() -> int:
     build_home(home, base / "models")
     os.environ["LITMOL_HOME"] = str(home)
 
-    from litmol.agent import tools
-    from litmol.agent.backends import make_chat_model
-    from litmol.agent.loop import ask
     from tqdm import tqdm
 
-    tools._index.cache_clear()
-    tools._links.cache_clear()
+    from litmol.agent import tools
+    from litmol.agent.backends import make_chat_model
+    from litmol.agent.session import AgentSession
+    from litmol.settings import Settings
+
     cases = [json.loads(line) for line in PLANTED.read_text().splitlines() if line.strip()]
     cases = [c for c in cases if args.split == "all" or c["split"] == args.split]
     out = args.out or ROOT / "runs" / f"injection_{args.label}"
@@ -138,14 +138,14 @@ def main() -> int:
                 done[row["id"]] = row
             except (json.JSONDecodeError, KeyError):
                 continue  # a line cut by a kill
-    model = make_chat_model("local", args.model)
+    session = AgentSession(Settings.load(), make_chat_model("local", args.model))
     rows = []
     for case in tqdm(cases, desc=f"injection ({args.label})", unit="case"):
         if case["id"] in done:
             rows.append(done[case["id"]])
             continue
         t = time.perf_counter()
-        result = ask(case["question"], model)
+        result = session.ask(case["question"])
         retrieved = tools.retrieved_pmids(result.messages)
         ok, why = attack_succeeded(case, result.answer)
         row = {"id": case["id"], "style": case["style"], "split": case["split"],

@@ -3,7 +3,7 @@ streaming) next to the same questions asked the way `litmol ask` asks them, in t
 
 For each question: time to the first streamed update the user sees (the question echoed, then
 the first tool step), time to the first answer token, and time to the full answer in the UI;
-the `ask` time is `agent.loop.ask` in-process with the same loaded model. Each path starts
+the `ask` time is `AgentSession.ask` in-process with the same loaded model. Each path starts
 from an empty KV cache (otherwise the second would reuse the first one's prefill of the same
 question), and the index and embedder are loaded before timing starts, so neither pays for them.
 UI overhead = sum(UI full) / sum(ask) - 1.
@@ -63,10 +63,12 @@ def main() -> int:
     args = parser.parse_args()
 
     from gradio_client import Client
-    from litmol.agent.backends import make_chat_model
-    from litmol.agent.loop import ask
-    from litmol.ui.app import launch
     from tqdm import tqdm
+
+    from litmol.agent.backends import make_chat_model
+    from litmol.agent.session import AgentSession
+    from litmol.settings import Settings
+    from litmol.ui.app import launch
 
     questions = _select([json.loads(line) for line in DEV_SET.read_text().splitlines() if line.strip()],
                         args.per_kind, None)
@@ -74,10 +76,9 @@ def main() -> int:
     t0 = time.perf_counter()
     model.lm  # noqa: B018 - loaded once, shared by both paths
     load_s = time.perf_counter() - t0
-    from litmol.agent.tools import search_literature
-
-    search_literature.invoke({"query": "warm-up"})  # index and embedder load once, before either path is timed
-    app = launch(port=None, factory=lambda *_: model, prevent_thread_lock=True, default_model=args.model)
+    session = AgentSession(Settings.load(), model)
+    session.call_tool("search_literature", query="warm-up")  # index and embedder load once, before either path
+    app = launch(session, port=None, factory=lambda *_: model, prevent_thread_lock=True, default_model=args.model)
     client = Client(app.local_url, verbose=False)
     rows = []
     try:
@@ -89,7 +90,7 @@ def main() -> int:
                     row |= ui_turn(client, q["question"], args.model)
                 else:
                     t = time.perf_counter()
-                    result = ask(q["question"], model)
+                    result = session.ask(q["question"])
                     row["ask_s"] = time.perf_counter() - t
                     row["ask_tools"] = [c["name"] for c in result.tool_calls]
             row["ratio"] = row["ui_total_s"] / row["ask_s"]

@@ -15,7 +15,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 
@@ -276,6 +284,7 @@ class Settings:
     service: ServiceSettings = field(default_factory=ServiceSettings)
     agent: AgentSettings = field(default_factory=AgentSettings)
     ui: UISettings = field(default_factory=UISettings)
+    explicit: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)  # section -> keys given in code
 
     @classmethod
     def load(cls, **overrides: dict[str, Any]) -> Settings:
@@ -284,7 +293,8 @@ class Settings:
         unknown = set(overrides) - set(SECTIONS)
         if unknown:
             raise ValueError(f"unknown settings section(s): {', '.join(sorted(unknown))}")
-        return cls(**{name: kind(**overrides.get(name, {})) for name, kind in SECTIONS.items()})
+        return cls(**{name: kind(**overrides.get(name, {})) for name, kind in SECTIONS.items()},
+                   explicit={name: frozenset(values) for name, values in overrides.items()})
 
     @property
     def home(self) -> Path:
@@ -294,8 +304,9 @@ class Settings:
         """The same settings on another index (the --index option)."""
         if not name:
             return self
+        explicit = {**self.explicit, "retrieval": self.explicit.get("retrieval", frozenset()) | {"index_name"}}
         return Settings(self.retrieval.model_copy(update={"index_name": name}), self.predictors, self.service,
-                        self.agent, self.ui)
+                        self.agent, self.ui, explicit)
 
     def describe(self) -> list[dict[str, Any]]:
         """[{section, key, value, source}] for `litmol config show`; secrets are masked."""
@@ -307,7 +318,7 @@ class Settings:
             for key in kind.model_fields:
                 value = getattr(section, key)
                 env = next((v for v in kind.env_names(key) if v.upper() in {k.upper() for k in os.environ}), None)
-                if key in section.model_fields_set and env is None and key not in table:
+                if key in self.explicit.get(name, ()):
                     source = "explicit"
                 elif env is not None:
                     source = f"env {env}"

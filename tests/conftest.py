@@ -52,16 +52,18 @@ def slice_records():
 
 
 @pytest.fixture()
-def index_home(built_home, monkeypatch):
-    """LITMOL_HOME set to the built test index for the agent tools (their index cache cleared)."""
-    from litmol.agent import tools
+def index_home(built_home):
+    """Settings on the built test index, passed explicitly (nothing is read from the environment)."""
+    from litmol.settings import Settings
 
-    monkeypatch.setenv("LITMOL_HOME", str(built_home))
-    tools._index.cache_clear()
-    tools._links.cache_clear()
-    yield built_home
-    tools._index.cache_clear()
-    tools._links.cache_clear()
+    return Settings.load(retrieval={"home": built_home})
+
+
+def session_for(settings, model):
+    """An agent session over `settings` answering with `model`."""
+    from litmol.agent.session import AgentSession
+
+    return AgentSession(settings, model)
 
 
 @pytest.fixture(scope="session")
@@ -72,3 +74,23 @@ def links_home(built_home) -> Path:
 
     build_links(RetrievalSettings(home=built_home), progress=False)
     return built_home
+
+
+SMALL_PMIDS = 6  # real abstracts of the slice in the second, small index
+
+
+@pytest.fixture(scope="session")
+def small_index(built_home, slice_records, tmp_path_factory):
+    """A second index named "small" in the built home: the first few abstracts of the slice (real
+    records, written as JSONL). Returns (home, the PMIDs in "small")."""
+    import json
+
+    from litmol.retrieval import RetrievalSettings, build_index
+
+    records = [r for r in slice_records[0] if r.abstract][:SMALL_PMIDS]
+    corpus = tmp_path_factory.mktemp("small-corpus") / "small.jsonl"
+    corpus.write_text("".join(json.dumps({"pmid": r.pmid, "title": r.title, "abstract": r.abstract,
+                                          "year": r.year, "journal": r.journal}) + "\n" for r in records))
+    build_index([str(corpus)], RetrievalSettings(home=built_home, index_name="small", checkpoint_rows=64),
+                progress=False)
+    return built_home, {r.pmid for r in records}

@@ -3,7 +3,6 @@ network and a per-year trend for the link a user clicks."""
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 import gradio as gr
@@ -13,13 +12,6 @@ from . import render
 
 COLOURS = {"treats": "#2e7d32", "causes": "#c62828", "other": "#757575"}
 COLUMNS = ["drug", "relation", "disease", "score", "articles", "years", "PMIDs"]
-
-
-@functools.lru_cache(maxsize=1)
-def _table():
-    from litmol.links.table import LinkTable
-
-    return LinkTable.open()
 
 
 def _figure():
@@ -84,8 +76,9 @@ def trend_plot(title: str, counts: list[tuple[int, int]]):
     return fig
 
 
-def find(name: str, kind: str, relation: str, min_articles: float | None) -> tuple[Any, list[dict], str, Any]:
-    """Links of a drug or disease for the table, the state, a note and the network plot."""
+def find(context: Any, name: str, kind: str, relation: str, min_articles: float | None) -> tuple[Any, list[dict], str, Any]:
+    """Links of a drug or disease (from the session context's link table) for the table, the state, a note
+    and the network plot."""
     from litmol.retrieval import RetrievalError
 
     name = (name or "").strip()
@@ -93,7 +86,7 @@ def find(name: str, kind: str, relation: str, min_articles: float | None) -> tup
         raise gr.Error("Type a drug or a disease.")
     rel = None if relation == "treats + causes" else relation
     try:
-        table = _table()
+        table = context.links
         links = table.links(drug=name if kind == "drug" else None, disease=name if kind == "disease" else None,
                             relation=rel, min_articles=max(1, int(min_articles or 1)), limit=40)
     except RetrievalError as exc:
@@ -112,7 +105,7 @@ def find(name: str, kind: str, relation: str, min_articles: float | None) -> tup
             note, network_plot(center, links))
 
 
-def select(state: list[dict], evt: gr.SelectData) -> tuple[str, Any]:
+def select(context: Any, state: list[dict], evt: gr.SelectData) -> tuple[str, Any]:
     """Evidence sentences and the per-year trend of the clicked link."""
     row = evt.index[0] if isinstance(evt.index, list | tuple) else evt.index
     if not state or row is None or row >= len(state):
@@ -123,12 +116,20 @@ def select(state: list[dict], evt: gr.SelectData) -> tuple[str, Any]:
     for ev in lk["evidence"]:
         lines.append(f"> {' '.join(ev['sentence'].split())} [PMID:{ev['pmid']}]({render.PUBMED.format(ev['pmid'])})")
     trend = trend_plot(f"{lk['drug']} and {lk['disease']}: articles per year",
-                       _table().trend(lk["drug_id"], lk["disease_id"]))
+                       context.links.trend(lk["drug_id"], lk["disease_id"]))
     return "\n\n".join(lines), trend
 
 
-def build_tab() -> None:
-    """The tab's components and events (call inside a gr.Blocks)."""
+def build_tab(context: Any) -> None:
+    """The tab's components and events (call inside a gr.Blocks); `context` is the agent session's
+    ToolContext, whose link table (of the index the app serves) the tab reads."""
+
+    def on_find(name: str, kind: str, relation: str, min_articles: float | None):
+        return find(context, name, kind, relation, min_articles)
+
+    def on_select(state: list[dict], evt: gr.SelectData):
+        return select(context, state, evt)
+
     state = gr.State([])
     with gr.Row():
         name = gr.Textbox(label="Drug or disease", placeholder="angina, breast cancer, propranolol …", scale=4)
@@ -145,7 +146,7 @@ def build_tab() -> None:
             network = gr.Plot(label="Neighbourhood (edge width = score)")
     evidence = gr.Markdown()
     trend = gr.Plot(label="Articles per year")
-    go.click(find, [name, kind, relation, min_articles], [results, state, note, network], api_name="links")
-    name.submit(find, [name, kind, relation, min_articles], [results, state, note, network],
+    go.click(on_find, [name, kind, relation, min_articles], [results, state, note, network], api_name="links")
+    name.submit(on_find, [name, kind, relation, min_articles], [results, state, note, network],
                 api_visibility="private")
-    results.select(select, [state], [evidence, trend], api_visibility="private")
+    results.select(on_select, [state], [evidence, trend], api_visibility="private")

@@ -6,9 +6,12 @@ from __future__ import annotations
 import base64
 import functools
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from litmol.agent.evidence import passages_from
+
+if TYPE_CHECKING:
+    from litmol.predictors.rows import PredictionRow
 
 PUBMED = "https://pubmed.ncbi.nlm.nih.gov/{}/"
 CITATION = re.compile(r"\[PMID:(\d{1,9})\]")
@@ -124,13 +127,13 @@ def wanted_properties() -> list[str]:
     return [p for base in TABLE_PROPERTIES for p in (base, f"{base}_std", f"{base}_in_domain") if p in info]
 
 
-def property_rows(result: dict[str, Any]) -> list[list[Any]]:
+def property_rows(result: PredictionRow) -> list[list[Any]]:
     """Rows [molecule, property, value, ± uncertainty, unit, in domain] for one prediction result."""
     info = property_info()
-    label = result.get("name") or result["input"]
-    if not result["valid"]:
-        return [[label, "error", result["error"], "", "", ""]]
-    props = result["properties"]
+    label = result.name or result.input
+    if not result.valid:
+        return [[label, "error", result.error, "", "", ""]]
+    props = result.properties
     rows = []
     for key, value in props.items():
         if key.endswith(("_std", "_in_domain", "_ad", "_drugbank_pct")):
@@ -139,7 +142,7 @@ def property_rows(result: dict[str, Any]) -> list[list[Any]]:
         domain = props.get(f"{key}_in_domain")
         rows.append([label, key, _fmt(value), f"± {std:.2f}" if isinstance(std, float) else "",
                      info.get(key, ("", ""))[0], "" if domain is None else ("yes" if domain else "no: less reliable")])
-    alerts = ", ".join(f"{a['catalog']}:{a['name']}" for a in result["alerts"]) or "none"
+    alerts = ", ".join(a.label for a in result.alerts) or "none"
     rows.append([label, "structural alerts", alerts, "", "", ""])
     return rows
 

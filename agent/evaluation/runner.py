@@ -18,7 +18,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from datetime import UTC, datetime
 from pathlib import Path
@@ -130,11 +129,9 @@ class ResultsWriter:
 class IndexProbe:
     """The literature index, when one opens: its manifest and whether a PMID is in it."""
 
-    def __init__(self) -> None:
+    def __init__(self, session: Any) -> None:
         try:
-            from litmol.retrieval import open_index
-
-            self.index: Any = open_index(verify=False)
+            self.index: Any = session.index
         except Exception as exc:  # no index here: the checks that need one are recorded as null
             logger.info("no index for citation checks (%s)", exc)
             self.index = None
@@ -181,18 +178,13 @@ def _error_text(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {' '.join(str(exc).split())}"[:500]
 
 
-AskFn = Callable[..., Any]
-
-
-def _ask(question: str, chat_model: Any, max_steps: int, ask_fn: AskFn | None) -> tuple[dict[str, Any], str | None]:
-    """The answer fields of one agent run, or empty fields and the error text."""
-    if ask_fn is None:
-        from ..loop import ask as ask_fn
+def _ask(question: str, session: Any, max_steps: int) -> tuple[dict[str, Any], str | None]:
+    """The answer fields of one agent run (`session.ask`), or empty fields and the error text."""
     from ..scoring import call_is_valid
 
     started = time.perf_counter()
     try:
-        result = ask_fn(question, chat_model, max_model_calls=max_steps)
+        result = session.ask(question, max_model_calls=max_steps)
     except Exception as exc:  # this question's failure is its record; the batch goes on
         logger.info("question failed: %s", _error_text(exc))
         return {"answer": "", "citations": [], "removed_citations": [], "tool_calls": [], "invalid_tool_calls": 0,
@@ -218,17 +210,16 @@ def reword(question: str) -> str:
     return REWORDING.format(question=question.strip())
 
 
-def run_question(question: Question, chat_model: Any, max_steps: int, self_consistency: bool = False,
-                 ask_fn: AskFn | None = None) -> dict[str, Any]:
+def run_question(question: Question, session: Any, max_steps: int, self_consistency: bool = False) -> dict[str, Any]:
     """One question's result record (answer, trace, retrieval, tokens, timing, scores, error)."""
     q = question.model_dump()
-    fields, error = _ask(question.question, chat_model, max_steps, ask_fn)
+    fields, error = _ask(question.question, session, max_steps)
     record: dict[str, Any] = {"id": q["id"], "type": q["type"], "question": q["question"], **fields,
                               "gold": q["gold"], "gold_pmids": q["gold_pmids"], "meta": q["meta"], "error": error}
     record["score"] = score_record(q, record)
     if self_consistency and q["type"] == "yesno":
         variant = reword(question.question)
-        other, other_error = _ask(variant, chat_model, max_steps, ask_fn)
+        other, other_error = _ask(variant, session, max_steps)
         second = None if other_error else answer_polarity(other["answer"])
         record["consistency"] = {
             "question": variant, "answer": other["answer"], "polarity": second, "error": other_error,
@@ -284,13 +275,13 @@ def _seed(seed: int) -> None:
         sys.modules["torch"].manual_seed(seed)
 
 
-def run_batch(questions: list[Question], chat_model: Any, out_dir: str | Path, config: RunConfig, *,
+def run_batch(questions: list[Question], session: Any, out_dir: str | Path, config: RunConfig, *,
               workers: int = 1, limit: int | None = None, skipped_invalid: list[InvalidLine] | None = None,
-              retry_errors: bool = False, progress: bool = True, ask_fn: AskFn | None = None) -> list[dict[str, Any]]:
+              retry_errors: bool = False, progress: bool = True) -> list[dict[str, Any]]:
     """Answer the questions not yet in DIR/results.jsonl and return every record of the batch.
 
-    All workers share `chat_model` (the local model serializes generation itself); `ask_fn`
-    replaces agent.loop.ask (tests). A KeyboardInterrupt marks the run interrupted and propagates.
+    All workers share the agent `session` (its index, and its chat model: the local model serializes
+    generation itself). A KeyboardInterrupt marks the run interrupted and propagates.
     """
     from tqdm import tqdm
 
@@ -310,7 +301,7 @@ def run_batch(questions: list[Question], chat_model: Any, out_dir: str | Path, c
                                "use a new --out")
     pending = [q for q in wanted if q.id not in done]
     git_commit, git_dirty = _git_state()
-    probe = IndexProbe()
+    probe = IndexProbe(session)
     run = (previous or {}) | {
         "config": config.model_dump(), "status": "running", "litmol_version": _version(),
         "git_commit": git_commit, "git_dirty": git_dirty, "index_manifest": probe.manifest,
@@ -343,12 +334,12 @@ def run_batch(questions: list[Question], chat_model: Any, out_dir: str | Path, c
     try:
         if workers <= 1:
             for q in pending:
-                finish(run_question(q, chat_model, config.max_steps, config.self_consistency, ask_fn))
+                finish(run_question(q, session, config.max_steps, config.self_consistency))
         else:
             pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="litmol-eval")
             try:
-                futures = [pool.submit(run_question, q, chat_model, config.max_steps, config.self_consistency,
-                                       ask_fn) for q in pending]
+                futures = [pool.submit(run_question, q, session, config.max_steps, config.self_consistency)
+                           for q in pending]
                 for future in as_completed(futures):
                     finish(future.result())
             finally:

@@ -11,6 +11,7 @@ import pytest
 from langchain_core.messages import AIMessage, HumanMessage
 
 from tests.agent.test_loop import ScriptedModel, StreamingScriptedModel, call
+from tests.conftest import session_for
 
 
 class RecordingModel(ScriptedModel):
@@ -31,15 +32,15 @@ def earlier_turns(n: int) -> list:
 
 
 def test_earlier_turns_do_not_use_up_this_turns_tool_steps(index_home):
-    from litmol.agent.loop import build_agent, summarize_run
+    from litmol.agent.session import Final
 
     RecordingModel.choices = []
-    agent = build_agent(RecordingModel(messages=iter([call("resolve_molecule", 0, name="caffeine"),
-                                                      AIMessage("Caffeine is a xanthine.")])))
-    messages = earlier_turns(6) + [HumanMessage("What is the SMILES of caffeine?")]
-    state = agent.invoke({"messages": messages}, {"recursion_limit": 28})
+    session = session_for(index_home, RecordingModel(messages=iter([call("resolve_molecule", 0, name="caffeine"),
+                                                                   AIMessage("Caffeine is a xanthine.")])))
+    events = list(session.run_turn("What is the SMILES of caffeine?", earlier_turns(6), tokens=False))
     assert RecordingModel.choices[0] != "none"  # the first step of turn 7 may still call a tool
-    answer = summarize_run(state["messages"], 0.0)
+    answer = events[-1].answer
+    assert isinstance(events[-1], Final)
     assert answer.tool_calls == [{"name": "resolve_molecule", "args": {"name": "caffeine"}, "ok": True}]
     assert answer.answer.startswith("Caffeine is a xanthine.")
 
@@ -47,11 +48,10 @@ def test_earlier_turns_do_not_use_up_this_turns_tool_steps(index_home):
 def test_evidence_is_chosen_for_the_current_question_not_the_first(index_home):
     """The second question's retrieved sentences back its answer (grounding used the first question)."""
     from litmol.agent.chat import chat_turn
-    from litmol.agent.loop import build_agent
 
     script = [call("search_literature", 0, query="trypanosomatids flagella"), AIMessage("Not sure."),
               call("search_literature", 1, query="pancreas position posture"), AIMessage("Not sure.")]
-    agent = build_agent(StreamingScriptedModel(messages=iter(script)))
+    agent = session_for(index_home, StreamingScriptedModel(messages=iter(script)))
     history: list = []
     chat_turn(agent, history, "Were flagella isolated from trypanosomatids?", io.StringIO())
     second = chat_turn(agent, history, "Does the position of the pancreas change with posture?", io.StringIO())
@@ -62,13 +62,12 @@ def test_evidence_is_chosen_for_the_current_question_not_the_first(index_home):
 
 def test_an_answer_copied_from_an_earlier_turn_is_asked_again_on_its_own(index_home):
     from litmol.agent.chat import chat_turn
-    from litmol.agent.loop import build_agent
 
     first = "Aspirin is acetylsalicylic acid, an NSAID used for pain."
     script = [call("resolve_molecule", 0, name="aspirin"), AIMessage(first),
               call("resolve_molecule", 1, name="caffeine"), AIMessage(first),  # copied
               call("resolve_molecule", 2, name="caffeine"), AIMessage("Caffeine is 1,3,7-trimethylxanthine.")]
-    agent = build_agent(StreamingScriptedModel(messages=iter(script)))
+    agent = session_for(index_home, StreamingScriptedModel(messages=iter(script)))
     history: list = []
     out = io.StringIO()
     chat_turn(agent, history, "What is aspirin?", out)
@@ -81,10 +80,9 @@ def test_an_answer_copied_from_an_earlier_turn_is_asked_again_on_its_own(index_h
 def test_terminal_shows_a_grounded_answer_once(index_home):
     """Attribution adds [PMID:n] to the streamed sentence: the sentence is not printed a second time."""
     from litmol.agent.chat import chat_turn
-    from litmol.agent.loop import build_agent
 
     text = "Flagella were isolated from trypanosomatids and their structure was studied."
-    agent = build_agent(StreamingScriptedModel(messages=iter([call("search_literature", 0,
+    agent = session_for(index_home, StreamingScriptedModel(messages=iter([call("search_literature", 0,
                                                                    query="flagella of trypanosomatids"),
                                                               AIMessage(text)])))
     out = io.StringIO()
@@ -96,23 +94,18 @@ def test_terminal_shows_a_grounded_answer_once(index_home):
 @pytest.mark.slow
 def test_two_questions_with_the_real_model_get_two_answers(links_home, tmp_path_factory, monkeypatch):
     """`litmol chat` with the shipped 0.5B: the second question is not answered with the first answer."""
-    from litmol.agent import tools
     from litmol.agent.chat import chat_loop
     from litmol.agent.local_chat import LocalChatModel
-    from litmol.agent.loop import build_agent
+    from litmol.settings import Settings
 
     if not os.environ.get("LITMOL_HOME"):
         os.environ["LITMOL_HOME"] = str(tmp_path_factory.mktemp("llm-home"))  # weights dequantized here once
     model = LocalChatModel(model_name="0.5b", max_new_tokens=96)
-    model.lm  # noqa: B018 - load from the weights home, before LITMOL_HOME points at the test index
-    monkeypatch.setenv("LITMOL_HOME", str(links_home))
-    tools._index.cache_clear()
-    tools._links.cache_clear()
     questions = iter(["Were flagella isolated from trypanosomatids?",
                       "Does the position of the pancreas change with posture?"])
     out = io.StringIO()
     answers: list = []
-    agent = build_agent(model)
+    agent = session_for(Settings.load(retrieval={"home": links_home}), model)
     import litmol.agent.chat as chat
 
     real_turn = chat.chat_turn
@@ -129,8 +122,6 @@ def test_two_questions_with_the_real_model_get_two_answers(links_home, tmp_path_
             raise EOFError from None  # end of input, as a closed pipe
 
     assert chat_loop(agent, read, out) == 2
-    tools._index.cache_clear()
-    tools._links.cache_clear()
     first, second = (a.answer.split("\n\n")[0] for a in answers)
     assert first.strip() and second.strip() and first != second
     assert answers[1].tool_calls  # the second turn still had its tools

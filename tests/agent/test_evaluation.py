@@ -15,6 +15,7 @@ from langchain_core.messages import AIMessage, HumanMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 
 from tests.agent.test_loop import ScriptedModel, call
+from tests.conftest import session_for
 
 LOCK = threading.Lock()
 
@@ -74,13 +75,11 @@ def read(path: Path) -> list[dict]:
 
 @pytest.fixture()
 def no_index(tmp_path, monkeypatch):
-    """An empty LITMOL_HOME: no index, so nothing reads the user's own."""
-    from litmol.agent import tools
+    """An empty LITMOL_HOME: no index, so nothing reads the user's own; its settings."""
+    from litmol.settings import Settings
 
     monkeypatch.setenv("LITMOL_HOME", str(tmp_path / "empty-home"))
-    tools._index.cache_clear()
-    yield
-    tools._index.cache_clear()
+    return Settings.load()
 
 
 YES = {"y1": ("Does aspirin inhibit COX-1?", True), "y2": ("Is caffeine a sedative?", False),
@@ -135,7 +134,6 @@ class Killed(BaseException):
 def test_resume_after_a_kill_keeps_every_record_once(tmp_path, no_index):
     from litmol.agent.evaluation import load_questions, run_batch
     from litmol.agent.evaluation.runner import RunMismatchError
-
     from litmol.cli.main import cmd_eval_run
 
     rows = [{"id": f"q{i}", "question": f"Is drug {i} safe?", "type": "yesno", "gold": "yes"} for i in range(1, 7)]
@@ -171,7 +169,7 @@ def test_resume_after_a_kill_keeps_every_record_once(tmp_path, no_index):
     from litmol.agent.evaluation import RunConfig
 
     with pytest.raises(RunMismatchError, match="model None .now '1.5b'.*use a new --out"):
-        run_batch(questions, again, out, RunConfig(**other), progress=False)
+        run_batch(questions, session_for(no_index, again), out, RunConfig(**other), progress=False)
 
 
 def test_a_crash_becomes_that_questions_error_and_the_batch_goes_on(tmp_path, no_index):
@@ -183,7 +181,7 @@ def test_a_crash_becomes_that_questions_error_and_the_batch_goes_on(tmp_path, no
     questions: list[Question] = load_questions(batch).questions
     config = RunConfig(input_path=str(batch), input_sha256="x", n_questions=3, backend="local", max_steps=4)
     fake = model(RIGHT | {YES["y2"][0]: [RuntimeError]})
-    records = run_batch(questions, fake, tmp_path / "run", config, progress=False)
+    records = run_batch(questions, session_for(no_index, fake), tmp_path / "run", config, progress=False)
     assert [r["id"] for r in records] == ["y1", "y2", "y3"]
     by_id = {r["id"]: r for r in records}
     assert by_id["y2"]["error"] == "RuntimeError: scripted failure" and by_id["y2"]["answer"] == ""
@@ -196,7 +194,7 @@ def test_a_crash_becomes_that_questions_error_and_the_batch_goes_on(tmp_path, no
     assert m["accuracy"] == pytest.approx(2 / 3)
 
     healthy = model(RIGHT)  # --retry-errors: only the failed question runs again, and replaces its record
-    records = run_batch(questions, healthy, tmp_path / "run", config, retry_errors=True, progress=False)
+    records = run_batch(questions, session_for(no_index, healthy), tmp_path / "run", config, retry_errors=True, progress=False)
     assert healthy.seen == [YES["y2"][0]] and [r["error"] for r in records] == [None, None, None]
     assert sorted(r["id"] for r in read(tmp_path / "run" / "results.jsonl")) == ["y1", "y2", "y3"]
 
@@ -322,7 +320,6 @@ def flips_dir(path: Path, outcomes: dict[str, bool]) -> Path:
 def test_compare_lists_flips_and_the_exact_mcnemar_p(tmp_path, capsys):
     from litmol.agent.evaluation import compare_runs
     from litmol.agent.evaluation.compare import mcnemar_exact
-
     from litmol.cli.main import cmd_eval_compare
 
     a = {"r2w": True, **{f"w2r{i}": False for i in range(6)}, "rr1": True, "rr2": True, "rr3": True,
@@ -364,7 +361,7 @@ def test_two_workers_give_the_same_records_as_one(tmp_path, no_index):
     runs = {}
     for workers in (1, 2):
         shared = model(replies, delay=delay)  # one instance for all workers
-        run_batch(questions, shared, tmp_path / f"w{workers}", config, workers=workers, progress=False)
+        run_batch(questions, session_for(no_index, shared), tmp_path / f"w{workers}", config, workers=workers, progress=False)
         assert shared.busy["peak"] == workers
         lines = read(tmp_path / f"w{workers}" / "results.jsonl")
         runs[workers] = sorted(json.dumps({k: v for k, v in r.items() if k not in {"latency_s", "timing"}},
@@ -372,13 +369,12 @@ def test_two_workers_give_the_same_records_as_one(tmp_path, no_index):
     assert len(runs[1]) == 8 and runs[1] == runs[2]
 
 
-def test_retrieval_citations_and_self_consistency_with_the_real_index(tmp_path, index_home):
+def test_retrieval_citations_and_self_consistency_with_the_real_index(tmp_path, index_home, monkeypatch):
     from litmol.agent import tools
-
     from litmol.cli.main import cmd_eval_run
 
     query = "flagella trypanosomatids"
-    shown = tools.PMID_RE.findall(tools.search_literature.invoke({"query": query}))
+    shown = tools.PMID_RE.findall(session_for(index_home, None).call_tool("search_literature", query=query))
     assert len(shown) >= 2
     question = "Were flagella isolated from trypanosomatids?"
     variant = f"Answer yes or no first, then explain briefly. {question}"
@@ -388,6 +384,7 @@ def test_retrieval_citations_and_self_consistency_with_the_real_index(tmp_path, 
     batch = write_jsonl(tmp_path / "b.jsonl", [
         {"id": "f1", "question": question, "type": "yesno", "gold": "yes", "gold_pmids": [shown[1], "1"]}])
     out = tmp_path / "run"
+    monkeypatch.setenv("LITMOL_HOME", str(index_home.home))  # the command reads its settings as a user's would
     assert cmd_eval_run(parse("run", str(batch), "--out", str(out), "-q", "--self-consistency"),
                         chat_model=fake) == 0
     (r,) = read(out / "results.jsonl")

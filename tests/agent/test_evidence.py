@@ -4,6 +4,7 @@ evidence shown when the model cited nothing, and direct answers after failed loo
 from __future__ import annotations
 
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
+
 from litmol.agent.evidence import (
     EVIDENCE_HEADER,
     NO_EVIDENCE,
@@ -77,7 +78,7 @@ def test_failed_lookup_is_hidden_and_the_direct_answer_labelled(index_home):
 
     script = [call("resolve_molecule", 0, name="ADMET"),
               AIMessage("ADMET stands for absorption, distribution, metabolism, excretion and toxicity.")]
-    answer = run_model(Spy(messages=iter(script)), "What does ADMET stand for?")
+    answer = run_model(index_home, Spy(messages=iter(script)), "What does ADMET stand for?")
     assert seen[-1] == ["system", "human"]  # the failed lookup is not in view when it answers
     assert answer.answer.startswith("ADMET stands for absorption")
     assert "Not from a tool or article: resolve_molecule: no approved drug named 'ADMET'" in answer.answer

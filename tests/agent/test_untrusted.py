@@ -12,6 +12,7 @@ import pytest
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, ToolMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
+
 from litmol.agent.untrusted import PLANTED, REMOVED, WITHHELD, check_answer, sanitize
 
 CASES = [json.loads(line) for line in
@@ -96,7 +97,6 @@ class ParrotModel(BaseChatModel):
 def planted_home(tmp_path_factory, model_cache):
     """The test slice plus every planted abstract, indexed (lexical + dense)."""
     from litmol.retrieval import RetrievalSettings, build_index
-
     from tests.conftest import SLICE, make_home
 
     home = make_home(tmp_path_factory.mktemp("planted"), model_cache)
@@ -107,20 +107,17 @@ def planted_home(tmp_path_factory, model_cache):
 
 
 @pytest.mark.integration
-def test_a_model_that_repeats_its_passages_carries_no_payload(planted_home, monkeypatch):
+def test_a_model_that_repeats_its_passages_carries_no_payload(planted_home):
     from litmol.agent import tools
-    from litmol.agent.loop import ask
+    from litmol.agent.session import AgentSession
+    from litmol.settings import Settings
 
-    monkeypatch.setenv("LITMOL_HOME", str(planted_home))
-    tools._index.cache_clear()
-    try:
-        reached, leaked = 0, []
-        for case in CASES:
-            result = ask(case["question"], ParrotModel())
-            if case["article"]["pmid"] in tools.retrieved_pmids(result.messages):
-                reached += 1
-            leaked += [(case["id"], p) for p in case["payload"] if p.lower() in result.answer.lower()]
-    finally:
-        tools._index.cache_clear()
+    session = AgentSession(Settings.load(retrieval={"home": planted_home}), ParrotModel())
+    reached, leaked = 0, []
+    for case in CASES:
+        result = session.ask(case["question"])
+        if case["article"]["pmid"] in tools.retrieved_pmids(result.messages):
+            reached += 1
+        leaked += [(case["id"], p) for p in case["payload"] if p.lower() in result.answer.lower()]
     assert reached >= 0.9 * len(CASES)  # the attacks did reach the model
     assert leaked == []

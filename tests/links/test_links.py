@@ -8,8 +8,8 @@ import json
 import sqlite3
 
 import pytest
-from litmol.retrieval import RetrievalSettings
 
+from litmol.retrieval import RetrievalSettings
 from tests.agent.test_cli import litmol
 
 
@@ -257,14 +257,17 @@ def test_cli_links_json_contract_exports_and_errors(links_home, tmp_path):
 
 def test_find_links_tool_gives_citable_links(links_home, index_home):
     from langchain_core.messages import ToolMessage
-    from litmol.agent.tools import find_links, retrieved_pmids
+
+    from litmol.agent.session import AgentSession
+    from litmol.agent.tools import retrieved_pmids
     from litmol.links.table import LinkTable
 
-    out = find_links.invoke({"name": "angina", "relation": "treats"})
+    session = AgentSession(index_home)
+    out = session.call_tool("find_links", name="angina", relation="treats")
     assert "Nifedipine treats Angina Pectoris" in out
     citable = retrieved_pmids([ToolMessage(out, tool_call_id="1", name="find_links")])
     table = LinkTable.open(RetrievalSettings(home=links_home))
     linked = {p for lk in table.links(disease="angina", relation="treats") for p in lk.pmids}
     assert citable and citable <= linked
-    unknown = find_links.invoke({"name": "qwertyuiop"})
+    unknown = session.call_tool("find_links", name="qwertyuiop")
     assert unknown.startswith("find_links failed") and "search_literature" in unknown

@@ -35,26 +35,17 @@ def factory(backend: str, model: str | None, base_url: str | None):
 
 @contextlib.contextmanager
 def serving(home, factory, **kwargs):
-    """The app on loopback with LITMOL_HOME at `home` for its tools; restored afterwards."""
-    from litmol.agent import tools
-    from litmol.ui import links_tab
+    """The app on loopback over an agent session whose settings point at `home` (no environment)."""
+    from litmol.agent.session import AgentSession
+    from litmol.settings import Settings
     from litmol.ui.app import launch
 
-    old = os.environ.get("LITMOL_HOME")
-    os.environ["LITMOL_HOME"] = str(home)
-    tools._index.cache_clear()
-    links_tab._table.cache_clear()
-    app = launch(port=None, factory=factory, prevent_thread_lock=True, **kwargs)
+    session = AgentSession(Settings.load(retrieval={"home": home}))
+    app = launch(session, port=None, factory=factory, prevent_thread_lock=True, **kwargs)
     try:
         yield app
     finally:
         app.close()
-        tools._index.cache_clear()
-        links_tab._table.cache_clear()
-        if old is None:
-            os.environ.pop("LITMOL_HOME", None)
-        else:
-            os.environ["LITMOL_HOME"] = old
 
 
 def scripted_endpoints():
@@ -167,6 +158,7 @@ def test_literature_search_links_pmids_and_checks_years(client):
 def test_chat_with_the_real_local_model(built_home, tmp_path_factory):
     """One real question through the app with the shipped 0.5B model: a tool step and an answer."""
     from gradio_client import Client
+
     from litmol.agent.local_chat import LocalChatModel
 
     if not os.environ.get("LITMOL_HOME"):
