@@ -87,7 +87,7 @@ def check_answer(answer: str, check: dict[str, Any] | None) -> bool | None:
 
 
 def _schemas() -> dict[str, Any]:
-    return {t.name: t.args_schema for t in [*TOOLS, ANSWER_TOOL]}
+    return {t.name: t.tool_call_schema for t in [*TOOLS, ANSWER_TOOL]}  # without injected arguments (runtime)
 
 
 def call_is_valid(name: str, args: Any) -> bool:
@@ -103,7 +103,7 @@ def call_is_valid(name: str, args: Any) -> bool:
 
 
 def _molecule_key(arg: str) -> str | None:
-    from litmol.predictors.resolve import resolve_input
+    from litmol.predictors.chem.resolve import resolve_input
 
     try:
         resolved = resolve_input(str(arg))

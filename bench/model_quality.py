@@ -38,11 +38,12 @@ def evaluate(name: str, admet: bool) -> dict:
     import json
 
     import numpy as np
-    from litmol.predictors.metrics import error_by_domain, model_metrics, reliability_table
-    from litmol.predictors.mol import parse_molecule
-    from litmol.predictors.registry import get_predictor
-    from litmol.predictors.train import SPLIT_FILE
     from scipy.stats import spearmanr
+
+    from litmol.predictors.chem.mol import parse_molecule
+    from litmol.predictors.ml.metrics import error_by_domain, model_metrics, reliability_table
+    from litmol.predictors.ml.train import SPLIT_FILE
+    from litmol.predictors.registry import get_predictor
 
     predictor = get_predictor(name)
     meta = predictor.meta
@@ -65,7 +66,7 @@ def evaluate(name: str, admet: bool) -> dict:
     else:
         result["reliability"] = reliability_table(y, out["value"])
     if admet:
-        from litmol.predictors.admet import AdmetPredictor
+        from litmol.predictors.ml.admet import AdmetPredictor
 
         peer = np.array([r.get(ADMET_PEER[name], np.nan) for r in AdmetPredictor().predict(mols)])
         ok = np.isfinite(peer)  # admet-ai cannot featurize a few exotic molecules

@@ -38,9 +38,10 @@ def rate(n: int, seconds: float) -> float:
 
 def _descriptors_and_alerts(smiles: list[str]) -> int:
     """Worker: descriptors + core alerts of already standardized SMILES (plain RDKit parse)."""
-    from litmol.predictors.alerts import find_alerts, pattern_bits
-    from litmol.predictors.descriptors import compute_descriptors
     from rdkit import Chem
+
+    from litmol.predictors.chem.alerts import find_alerts, pattern_bits
+    from litmol.predictors.chem.descriptors import compute_descriptors
 
     for s in smiles:
         mol = Chem.MolFromSmiles(s)
@@ -68,10 +69,10 @@ def main() -> None:
     import os
     from concurrent.futures import ProcessPoolExecutor
 
-    from litmol.predictors.alerts import alert_set, find_alerts
     from litmol.predictors.api import predict_inputs
-    from litmol.predictors.descriptors import compute_descriptors
-    from litmol.predictors.mol import parse_molecule
+    from litmol.predictors.chem.alerts import alert_set, find_alerts
+    from litmol.predictors.chem.descriptors import compute_descriptors
+    from litmol.predictors.chem.mol import parse_molecule
     from litmol.predictors.registry import get_predictor
 
     smiles = moses_smiles(args.n)

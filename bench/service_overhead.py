@@ -56,17 +56,17 @@ def stop_service(proc: subprocess.Popen) -> None:
         proc.wait(timeout=10)
 
 
-def time_in_process(smiles: list[str], batch: int, options: dict[str, Any]) -> tuple[float, list[dict]]:
+def time_in_process(smiles: list[str], batch: int, options: dict[str, Any]) -> tuple[float, list[Any]]:
     from litmol.predictors.api import predict_inputs
 
-    rows: list[dict] = []
+    rows: list[Any] = []  # PredictionRows
     t = time.perf_counter()
     for at in range(0, len(smiles), batch):
         rows += predict_inputs(smiles[at:at + batch], **options)
     return time.perf_counter() - t, rows
 
 
-def time_service(client: Any, smiles: list[str], options: dict[str, Any]) -> tuple[float, list[dict]]:
+def time_service(client: Any, smiles: list[str], options: dict[str, Any]) -> tuple[float, list[Any]]:
     t = time.perf_counter()
     rows = client.predict(smiles, **options)
     return time.perf_counter() - t, rows
@@ -102,7 +102,7 @@ def main() -> None:
     ap.add_argument("--url", help="bench this running service instead of starting one")
     ap.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto", help="for the local service")
     args = ap.parse_args()
-    from litmol.predictors.client import PredictorClient
+    from litmol.predictors.service.client import PredictorClient
 
     smiles = moses_smiles(max(args.n, args.admet_n))
     proc = None

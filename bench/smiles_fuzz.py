@@ -47,7 +47,7 @@ SMILES_ALPHABET = "CNOSPFIBrcnos()[]=#@+-1234567890%/\\.:*Hl"
 
 def seeds() -> tuple[list[str], list[str]]:
     """(SMILES, names): tests/data/molecules.csv plus every drug of the lexicon."""
-    from litmol.predictors.lexicon import default_lexicon
+    from litmol.predictors.chem.lexicon import default_lexicon
 
     with (ROOT / "tests" / "data" / "molecules.csv").open() as fh:
         smiles = [row["smiles"] for row in csv.DictReader(fh) if row["smiles"]]
@@ -160,8 +160,9 @@ def deep_nesting(rng: random.Random, smiles: str) -> str:
 
 
 def molblock(rng: random.Random, smiles: str) -> str:
-    from litmol.predictors.mol import quiet_rdkit
     from rdkit import Chem
+
+    from litmol.predictors.chem.mol import quiet_rdkit
 
     with quiet_rdkit():
         mol = Chem.MolFromSmiles(smiles) or Chem.MolFromSmiles("CCO")
@@ -212,8 +213,8 @@ def generate(n: int, seed: int) -> list[tuple[str, str]]:
 
 def non_ascii_in_chemistry(text: str) -> bool:
     """Non-ASCII where it changes chemistry: anywhere in a SMILES, in a MOL block's atom/bond lines."""
-    from litmol.predictors.mol import looks_like_molblock
-    from litmol.predictors.smiles_checks import molblock_non_ascii_message
+    from litmol.predictors.chem.mol import looks_like_molblock
+    from litmol.predictors.chem.smiles_checks import molblock_non_ascii_message
 
     if looks_like_molblock(text):
         return molblock_non_ascii_message(text) is not None
@@ -221,7 +222,7 @@ def non_ascii_in_chemistry(text: str) -> bool:
 
 
 def run(n: int, seed: int) -> dict[str, Any]:
-    from litmol.predictors.resolve import resolve_input
+    from litmol.predictors.chem.resolve import resolve_input
 
     cases = generate(n, seed)
     resolve_input("CCO")

@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 from litmol.retrieval.errors import BadQueryError, EmptyIndexError, RetrievalError
-
 from litmol.settings import RetrievalSettings
 
 from .relations import MODEL_FILE, RELATIONS, RelationModel, candidates
@@ -52,7 +51,7 @@ class LinksNotBuiltError(EmptyIndexError):
 
 
 def _fingerprint() -> str:
-    from litmol.predictors.lexicon import LEXICON_FILE
+    from litmol.predictors.chem.lexicon import LEXICON_FILE
 
     h = hashlib.sha256()
     here = Path(__file__).parent  # the tagging and scoring code too: a new rule re-mines the table
@@ -222,7 +221,7 @@ class LinkTable:
             concept = next((c for suffix in (" disease", " syndrome")
                             if (c := self.vocab.lookup(text + suffix, types)) is not None), None)
         if concept is None:
-            from litmol.predictors.lexicon import default_lexicon
+            from litmol.predictors.chem.lexicon import default_lexicon
 
             if kind == "drug":  # brand names, salts and typos through the drug lexicon
                 match = default_lexicon().lookup(text)

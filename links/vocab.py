@@ -200,7 +200,7 @@ def build_vocabulary(vocab_file: Path = VOCAB_FILE, synonyms_file: Path = SYNONY
                 if cid:
                     add_form(cid, synonym.strip())
     if with_lexicon:
-        from litmol.predictors.lexicon import default_lexicon
+        from litmol.predictors.chem.lexicon import default_lexicon
 
         for entry in default_lexicon().entries:
             names = [entry.name, *entry.names]

@@ -7,16 +7,18 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
-from .alerts import find_alerts
+from litmol.settings import PredictorSettings
+
+from .chem.alerts import find_alerts
+from .chem.resolve import resolve_input
 from .errors import UnknownPredictorError
 from .registry import get_predictor, list_predictors
-from .resolve import resolve_input
+from .rows import Alert, PredictionRow
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_PREDICTORS = ("rdkit",)
 MAX_BATCH = 10_000
-SERVICE_URL_ENV = "LITMOL_PREDICTOR_URL"
 
 
 def known_properties(predictors: Sequence[str]) -> dict[str, str]:
@@ -37,25 +39,20 @@ def alert_mode(alerts: bool | str) -> str:
     return mode
 
 
-def _workers() -> int:
-    """Processes for the RDKit stage: LITMOL_PREDICT_WORKERS, else one per core (1 in daemon processes)."""
+def _workers(settings: PredictorSettings | None) -> int:
+    """Processes for the RDKit stage: `settings.workers`, else one per core (1 in daemon processes)."""
     import multiprocessing
 
     if multiprocessing.current_process().daemon:  # e.g. a service worker: cannot have children
         return 1
-    value = os.environ.get("LITMOL_PREDICT_WORKERS", "").strip()
-    if value:
-        try:
-            return max(1, int(value))
-        except ValueError:
-            raise ValueError(f"LITMOL_PREDICT_WORKERS={value!r} is not a number") from None
-    return max(1, len(os.sched_getaffinity(0)))
+    workers = (settings or PredictorSettings()).workers
+    return workers or max(1, len(os.sched_getaffinity(0)))
 
 
-def _rdkit_stage(texts: Sequence[str], descriptors: bool, mode: str) -> list[tuple[Any, dict, list]]:
+def _rdkit_stage(texts: Sequence[str], descriptors: bool, mode: str) -> list[tuple[Any, dict, list[Alert]]]:
     """Resolve inputs, then descriptors and alerts of the valid ones (runs in worker processes)."""
-    from .alerts import pattern_bits
-    from .descriptors import compute_descriptors
+    from .chem.alerts import pattern_bits
+    from .chem.descriptors import compute_descriptors
 
     out = []
     for text in texts:
@@ -67,10 +64,13 @@ def _rdkit_stage(texts: Sequence[str], descriptors: bool, mode: str) -> list[tup
     return out
 
 
-def _run_rdkit_stage(texts: Sequence[str], descriptors: bool, mode: str) -> list[tuple[Any, dict, list]]:
+def _run_rdkit_stage(texts: Sequence[str], descriptors: bool, mode: str,
+                     settings: PredictorSettings | None) -> list[tuple[Any, dict, list[Alert]]]:
     global _POOL
-    workers = _workers()
-    if workers == 1 or len(texts) < PARALLEL_MIN_INPUTS:
+    if len(texts) < PARALLEL_MIN_INPUTS:
+        return _rdkit_stage(texts, descriptors, mode)
+    workers = _workers(settings)
+    if workers == 1:
         return _rdkit_stage(texts, descriptors, mode)
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
@@ -80,7 +80,7 @@ def _run_rdkit_stage(texts: Sequence[str], descriptors: bool, mode: str) -> list
         _stop_workers_on_sigterm()
     size = max(64, -(-len(texts) // (workers * 4)))
     parts = [texts[i:i + size] for i in range(0, len(texts), size)]
-    results: list[tuple[Any, dict, list]] = []
+    results: list[tuple[Any, dict, list[Alert]]] = []
     for part in _POOL.map(_rdkit_stage, parts, [descriptors] * len(parts), [mode] * len(parts)):
         results += part
     return results
@@ -123,14 +123,16 @@ def _stop_workers_on_sigterm() -> None:
 
 
 def predict_inputs(inputs: Sequence[str], properties: Sequence[str] | None = None,
-                   predictors: Sequence[str] | None = None, alerts: bool | str = "core") -> list[dict[str, Any]]:
-    """Predict properties for SMILES / MOL blocks / drug names.
+                   predictors: Sequence[str] | None = None, alerts: bool | str = "core",
+                   settings: PredictorSettings | None = None) -> list[PredictionRow]:
+    """Predict properties for SMILES / MOL blocks / drug names, in this process.
 
-    Returns, per input and in input order, `{input, smiles, valid, error, properties, alerts,
-    name, resolved_by}`; an input that cannot be resolved has `valid: false` and an `error`.
+    Returns one PredictionRow per input, in input order; an input that cannot be resolved has
+    `valid=False` and an `error` (and `suggestions` when it looks like a misspelt drug name).
     `predictors` defaults to `rdkit`, or to whichever predictors provide the requested
     `properties` (unknown names raise UnknownPredictorError). `alerts`: see `alert_mode`.
-    Large batches run parsing, descriptors and alerts in one process per core.
+    Large batches run parsing, descriptors and alerts in `settings.workers` processes (default:
+    one per core; `settings` defaults to PredictorSettings()).
     """
     if len(inputs) > MAX_BATCH:
         raise ValueError(f"{len(inputs):,} inputs; at most {MAX_BATCH:,} per call (split the file)")
@@ -144,40 +146,42 @@ def predict_inputs(inputs: Sequence[str], properties: Sequence[str] | None = Non
         if unknown:
             raise UnknownPredictorError(f"unknown properties: {', '.join(unknown)}; known: {', '.join(sorted(table))}")
         wanted = [n for n in wanted if n in {table[p] for p in properties}]
-    staged = _run_rdkit_stage(list(inputs), "rdkit" in wanted, mode)
+    staged = _run_rdkit_stage(list(inputs), "rdkit" in wanted, mode, settings)
     valid = [r for r, _, _ in staged if r.valid]
     others = [name for name in wanted if name != "rdkit"]
     per_predictor = {name: get_predictor(name).predict([r.mol for r in valid]) for name in others}
-    results: list[dict[str, Any]] = []
+    results: list[PredictionRow] = []
     position = 0
     for r, descriptors, found in staged:
-        row: dict[str, Any] = {"input": r.input, "smiles": r.smiles, "valid": r.valid, "error": r.error,
-                               "properties": dict(descriptors), "alerts": found, "name": r.name,
-                               "resolved_by": r.how}
+        row = PredictionRow(r.input, r.smiles, r.valid, r.error, name=r.name, resolved_by=r.how,
+                            properties=dict(descriptors), alerts=found)
         if r.valid:
             for name in others:
-                row["properties"].update(per_predictor[name][position])
+                row.properties.update(per_predictor[name][position])
             if properties:
-                row["properties"] = {k: v for k, v in row["properties"].items() if k in properties}
+                row.properties = {k: v for k, v in row.properties.items() if k in properties}
             position += 1
-        elif r.suggestions:
-            row["suggestions"] = r.suggestions
+        else:
+            row.suggestions = list(r.suggestions)
         results.append(row)
     return results
 
 
 def predict(inputs: Sequence[str], properties: Sequence[str] | None = None,
-            predictors: Sequence[str] | None = None, alerts: bool | str = "core") -> list[dict[str, Any]]:
-    """`predict_inputs` here, or on the predictor service when LITMOL_PREDICTOR_URL is set.
+            predictors: Sequence[str] | None = None, alerts: bool | str = "core",
+            settings: PredictorSettings | None = None) -> list[PredictionRow]:
+    """`predict_inputs` here, or on the predictor service when `settings.url` is set
+    (`settings` defaults to PredictorSettings(): litmol.toml [predictors], LITMOL_PREDICTOR_URL).
 
     Same arguments, rows and errors either way (UnknownPredictorError for unknown names, ValueError
     above MAX_BATCH); the service path can also raise PredictorServiceError (unreachable, busy, timeout).
     """
-    url = os.environ.get(SERVICE_URL_ENV, "").strip()
-    if not url:
-        return predict_inputs(inputs, properties, predictors, alerts)
+    settings = settings or PredictorSettings()
+    if not settings.url:
+        return predict_inputs(inputs, properties, predictors, alerts, settings)
     if len(inputs) > MAX_BATCH:
         raise ValueError(f"{len(inputs):,} inputs; at most {MAX_BATCH:,} per call (split the file)")
-    from .client import shared_client
+    from .service.client import shared_client
 
-    return shared_client(url).predict(inputs, properties, predictors, alerts)
+    return shared_client(settings.url, settings.timeout, settings.retries).predict(inputs, properties, predictors,
+                                                                                  alerts)

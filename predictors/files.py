@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import PredictorError
+from .rows import PredictionRow
 
 logger = logging.getLogger(__name__)
 
@@ -56,16 +57,16 @@ def read_molecule_file(path: Path, smiles_col: str | None = None) -> tuple[list[
     return rows, [r.get(column) or "" for r in rows], column
 
 
-def flatten_result(result: dict[str, Any]) -> dict[str, Any]:
+def flatten_result(result: PredictionRow) -> dict[str, Any]:
     """One CSV row: std SMILES, validity, error, every property, alerts joined."""
-    row = {"smiles_std": result["smiles"] or "", "valid": result["valid"], "error": result["error"] or "",
-           "resolved_name": result.get("name") or ""}
-    row.update(result["properties"])
-    row["alerts"] = "; ".join(f"{a['catalog']}:{a['name']}" for a in result["alerts"])
+    row = {"smiles_std": result.smiles or "", "valid": result.valid, "error": result.error or "",
+           "resolved_name": result.name or ""}
+    row.update(result.properties)
+    row["alerts"] = "; ".join(a.label for a in result.alerts)
     return row
 
 
-def write_results(path: Path, rows: list[dict[str, str]], results: list[dict[str, Any]]) -> None:
+def write_results(path: Path, rows: list[dict[str, str]], results: list[PredictionRow]) -> None:
     """Input columns + results, one output row per input row, in order (CSV or JSONL by suffix)."""
     path = Path(path)
     merged = [{**row, **flatten_result(res)} for row, res in zip(rows, results, strict=True)]

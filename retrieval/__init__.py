@@ -9,8 +9,7 @@ Public API (heavy modules load on first use, so `import retrieval` stays fast):
 
 from __future__ import annotations
 
-from typing import Any
-
+from litmol.lazy import lazy_getattr
 from litmol.settings import RetrievalSettings
 
 from .errors import (
@@ -32,12 +31,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        import importlib
-
-        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
-    raise AttributeError(name)
+__getattr__ = lazy_getattr(__name__, _LAZY)
 
 
 def open_index(settings: RetrievalSettings | None = None, verify: bool = True):

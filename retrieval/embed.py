@@ -92,34 +92,58 @@ def _threads() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-@register_embedder("sentence-transformers")
-class SentenceTransformerEmbedder:
-    """sentence-transformers in PyTorch; any model id or path it accepts."""
+def load_sentence_transformer(model_id: str, device: str) -> Any:
+    """The sentence-transformers model for `model_id` (its offline packaged copy when there is one)."""
+    from sentence_transformers import SentenceTransformer
 
-    backend = "sentence-transformers"
+    return SentenceTransformer(resolve_model_path(model_id), device=device)
+
+
+def embedding_dim(model: Any) -> int:
+    """A sentence-transformers model's output width (the method was renamed in v6)."""
+    return int(getattr(model, "get_embedding_dimension", model.get_sentence_embedding_dimension)())
+
+
+class LazyEmbedder:
+    """What the registered embedders share: their settings, and weights that load in `setup()`
+    on first use (so constructing one is free)."""
+
+    backend = ""
 
     def __init__(self, model_id: str, max_seq_length: int, batch_size: int = 32, cache_dir: Path | None = None):
         self.model_id = model_id
         self.max_seq_length = max_seq_length
         self.batch_size = batch_size
-        self._model = None
+        self.cache_dir = cache_dir
+        self._dim: int | None = None
+
+    def setup(self) -> None:
+        """Load the weights; a no-op once loaded (sets `_dim`)."""
+        raise NotImplementedError
+
+    @property
+    def dim(self) -> int:
+        self.setup()
+        assert self._dim is not None
+        return self._dim
+
+
+@register_embedder("sentence-transformers")
+class SentenceTransformerEmbedder(LazyEmbedder):
+    """sentence-transformers in PyTorch; any model id or path it accepts."""
+
+    backend = "sentence-transformers"
+    _model: Any = None
 
     def setup(self) -> None:
         if self._model is not None:
             return
         import torch
-        from sentence_transformers import SentenceTransformer
 
         torch.set_num_threads(_threads())
-        device = "cuda" if torch.cuda.is_available() else "cpu"
-        self._model = SentenceTransformer(resolve_model_path(self.model_id), device=device)
+        self._model = load_sentence_transformer(self.model_id, "cuda" if torch.cuda.is_available() else "cpu")
         self._model.max_seq_length = self.max_seq_length
-
-    @property
-    def dim(self) -> int:
-        self.setup()
-        model = self._model
-        return int(getattr(model, "get_embedding_dimension", model.get_sentence_embedding_dimension)())
+        self._dim = embedding_dim(self._model)
 
     def encode(self, texts: Sequence[str], show_progress: bool = False) -> np.ndarray:
         self.setup()
@@ -162,12 +186,11 @@ def export_onnx_int8(model_id: str, cache_dir: Path) -> Path:
         return out
     import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
-    from sentence_transformers import SentenceTransformer
 
     logger.info("exporting %s to ONNX int8 (once) in %s", model_id, out)
     tmp = out.with_name(out.name + ".tmp")
     tmp.mkdir(parents=True, exist_ok=True)
-    st = SentenceTransformer(source, device="cpu")
+    st = load_sentence_transformer(source, "cpu")
     pooling = next((m for m in st if type(m).__name__ == "Pooling"), None)
     mode = str(getattr(pooling, "pooling_mode", "mean")) if pooling is not None else "mean"
     if mode not in ("mean", "cls"):
@@ -197,8 +220,7 @@ def export_onnx_int8(model_id: str, cache_dir: Path) -> Path:
     )
     (tmp / "model.onnx").unlink()
     tokenizer.save_pretrained(str(tmp))
-    dim = int(getattr(st, "get_embedding_dimension", st.get_sentence_embedding_dimension)())
-    (tmp / "pooling.json").write_text(json.dumps({"mode": mode, "dim": dim, "source": model_id}))
+    (tmp / "pooling.json").write_text(json.dumps({"mode": mode, "dim": embedding_dim(st), "source": model_id}))
     if out.exists():
         import shutil
 
@@ -208,19 +230,16 @@ def export_onnx_int8(model_id: str, cache_dir: Path) -> Path:
 
 
 @register_embedder("onnx-int8")
-class OnnxInt8Embedder:
+class OnnxInt8Embedder(LazyEmbedder):
     """The model as int8 ONNX on onnxruntime (CPU): ~3x the fp32 PyTorch rate at 128 tokens."""
 
     backend = "onnx-int8"
+    _session: Any = None
 
     def __init__(self, model_id: str, max_seq_length: int, batch_size: int = 32, cache_dir: Path | None = None):
         from litmol.settings import litmol_home
 
-        self.model_id = model_id
-        self.max_seq_length = max_seq_length
-        self.batch_size = batch_size
-        self.cache_dir = cache_dir or litmol_home() / "models" / "onnx"
-        self._session = None
+        super().__init__(model_id, max_seq_length, batch_size, cache_dir or litmol_home() / "models" / "onnx")
 
     def setup(self) -> None:
         if self._session is not None:
@@ -238,11 +257,6 @@ class OnnxInt8Embedder:
         self._session = ort.InferenceSession(
             str(folder / "model.int8.onnx"), options, providers=["CPUExecutionProvider"]
         )
-
-    @property
-    def dim(self) -> int:
-        self.setup()
-        return self._dim
 
     def _encode_batch(self, texts: list[str]) -> np.ndarray:
         enc = self._tokenizer(

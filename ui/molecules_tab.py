@@ -52,6 +52,7 @@ def predict_table(text: str, upload: str | None, progress=gr.Progress()) -> tupl
     """Predictions for pasted lines or an uploaded file: one row per input, errors kept in place."""
     from litmol.predictors.api import predict
     from litmol.predictors.files import chunks, write_results
+    from litmol.predictors.rows import PredictionRow
 
     rows, texts = _inputs_from(text, upload)
     if not texts:
@@ -59,16 +60,16 @@ def predict_table(text: str, upload: str | None, progress=gr.Progress()) -> tupl
     if len(texts) > MAX_MOLECULES:
         raise gr.Error(f"{len(texts):,} molecules; the app takes at most {MAX_MOLECULES:,} per run "
                        "(use `litmol predict --input FILE --output OUT.csv` for more)")
-    results: list[dict[str, Any]] = []
+    results: list[PredictionRow] = []
     for part in progress.tqdm(list(chunks(texts, 128)), desc="predicting"):
         results += predict(part, properties=render.wanted_properties())
     table = []
     for i, (row, res) in enumerate(zip(rows, results, strict=True)):
-        props = res["properties"]
-        label = row.get("title") or f"record {row['record']}" if "record" in row else res["input"] or ""
+        props = res.properties
+        label = row.get("title") or f"record {row['record']}" if "record" in row else res.input or ""
         item = {"#": i + 1, "input": label[:80],
-                "structure": render.thumbnail_markdown(res["smiles"]) if res["valid"] and i < THUMBNAILS else "",
-                "name": res.get("name") or "", "error": res["error"] or ""}
+                "structure": render.thumbnail_markdown(res.smiles) if res.valid and i < THUMBNAILS else "",
+                "name": res.name or "", "error": res.error or ""}
         for key in render.TABLE_PROPERTIES:
             value = props.get(key)
             item[key] = render._fmt(value) if value is not None else None
@@ -76,8 +77,8 @@ def predict_table(text: str, upload: str | None, progress=gr.Progress()) -> tupl
                 item[f"{key} ±"] = round(props[f"{key}_std"], 2)
             if props.get(f"{key}_in_domain") is False:
                 item[key + " domain"] = "outside"
-        item["alerts"] = ", ".join(f"{a['catalog']}:{a['name']}" for a in res["alerts"])
-        item["smiles"] = res["smiles"] or ""
+        item["alerts"] = ", ".join(a.label for a in res.alerts)
+        item["smiles"] = res.smiles or ""
         table.append(item)
     frame = pd.DataFrame(table)
     for col in [c for c in frame.columns if c.endswith(" domain")]:
@@ -86,7 +87,7 @@ def predict_table(text: str, upload: str | None, progress=gr.Progress()) -> tupl
     out = folder / "litmol-predictions.csv"
     write_results(out, rows, results)
     numeric = [c for c in frame.columns if c in render.TABLE_PROPERTIES and pd.api.types.is_numeric_dtype(frame[c])]
-    bad = sum(not r["valid"] for r in results)
+    bad = sum(not r.valid for r in results)
     status = f"{len(results):,} rows, {bad:,} could not be read (kept with their error)."
     x = "clogp" if "clogp" in numeric else (numeric[0] if numeric else None)
     y = "tpsa" if "tpsa" in numeric else (numeric[-1] if numeric else None)

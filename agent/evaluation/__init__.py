@@ -11,7 +11,7 @@ Public API (modules load on first use, so the CLI's --help stays instant; the co
 
 from __future__ import annotations
 
-from typing import Any
+from litmol.lazy import lazy_getattr
 
 _LAZY = {
     "load_questions": "questions", "Question": "questions", "InvalidBatchError": "questions",
@@ -21,12 +21,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        import importlib
-
-        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
-    raise AttributeError(name)
+__getattr__ = lazy_getattr(__name__, _LAZY)
 
 
 __all__ = list(_LAZY)

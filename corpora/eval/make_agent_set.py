@@ -129,7 +129,7 @@ def _key(smiles: str) -> str:
 
 def _measured() -> dict[str, dict[str, float]]:
     """InChIKey connectivity block -> measured value, per packaged data set."""
-    from litmol.predictors.datasets import load_table
+    from litmol.predictors.ml.datasets import load_table
 
     out = {}
     for prop, data in (("logs", "aqsoldb"), ("logd", "logd"), ("bbb", "b3db")):
@@ -139,9 +139,10 @@ def _measured() -> dict[str, dict[str, float]]:
 
 
 def _gold(drug: str, check: str, prop: str | None, measured: dict[str, dict[str, float]]) -> dict:
-    from litmol.predictors import default_lexicon
-    from litmol.predictors.descriptors import compute_descriptors
     from rdkit import Chem
+
+    from litmol.predictors import default_lexicon
+    from litmol.predictors.chem.descriptors import compute_descriptors
 
     entry = default_lexicon().lookup(drug).entry
     if entry is None:

@@ -225,7 +225,7 @@ def same_drug(name: str, entry: Any, inchi: Any = None) -> bool:
     """Whether a source's name really is this lexicon entry: the entry's preferred name (salt words
     ignored) or, failing that, the same structure (InChIKey connectivity). Guards against entries
     that merged several drugs' names (e.g. 'tafamidis' -> Meglumine)."""
-    from litmol.predictors.lexicon import normalize_name
+    from litmol.predictors.chem.lexicon import normalize_name
 
     if normalize_name(name) == normalize_name(entry.name):
         return True
@@ -240,6 +240,7 @@ def same_drug(name: str, entry: Any, inchi: Any = None) -> bool:
 def b3db_questions(n: int = QUOTAS["b3db"]) -> list[dict[str, Any]]:
     """Half BBB+ ('yes'), half BBB- ('no') drugs whose B3DB name is an exact lexicon name."""
     import pandas as pd
+
     from litmol.predictors import default_lexicon
 
     lexicon = default_lexicon()
@@ -290,7 +291,7 @@ def _codes(value: Any) -> list[str]:
 
 def curated_synonyms() -> dict[str, list[str]]:
     """normalized lexicon name -> the hand-curated synonyms (corpora/lexicon/synonyms.tsv) for it."""
-    from litmol.predictors.lexicon import SYNONYMS_FILE, normalize_name
+    from litmol.predictors.chem.lexicon import SYNONYMS_FILE, normalize_name
 
     out: dict[str, list[str]] = defaultdict(list)
     for line in SYNONYMS_FILE.read_text(encoding="utf-8").splitlines():
@@ -302,7 +303,7 @@ def curated_synonyms() -> dict[str, list[str]]:
 
 def drug_names(name: str, curated: dict[str, list[str]]) -> list[str]:
     """A DrugBank name and its curated synonyms (not the lexicon's merged names: some are wrong)."""
-    from litmol.predictors.lexicon import normalize_name
+    from litmol.predictors.chem.lexicon import normalize_name
 
     out = [plain_name(name)]
     for synonym in curated.get(normalize_name(name), []):
@@ -365,6 +366,7 @@ def atc_questions(n_group: int = QUOTAS["atc"], n_class: int = QUOTAS["atc-class
 def approval_questions(n: int = QUOTAS["approval"]) -> list[dict[str, Any]]:
     """short: the first-approval year of a ChEMBL approved drug (its own lexicon entry, years agree)."""
     import pandas as pd
+
     from litmol.predictors import default_lexicon
 
     lexicon = default_lexicon()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 
 import pytest
+
 from litmol.predictors import parse_molecule, predict_inputs, resolve_input
 from litmol.predictors.files import read_molecule_file
 
@@ -38,7 +39,7 @@ def test_non_ascii_smiles_is_refused_with_its_ascii_look_alike(text, position, d
     parsed = parse_molecule(text)
     assert not parsed.valid and parsed.reason == "non-ascii"
     row = predict_inputs([text])[0]
-    assert not row["valid"] and row["properties"] == {} and row["error"] == resolved.error
+    assert not row.valid and row.properties == {} and row.error == resolved.error
 
 
 def test_non_ascii_without_a_molecule_behind_it_gets_no_suggestion():
@@ -128,8 +129,8 @@ def test_sdf_records_with_explicit_3d_hydrogens_are_read(tmp_path, smiles, mw):
     sdf.write_text(block + ">  <NAME>\nβ-drug\n\n$$$$\n")  # a data field, non-ASCII included
     rows, texts, column = read_molecule_file(sdf)
     result = predict_inputs(texts)[0]
-    assert column == "molblock" and result["valid"] and result["resolved_by"] == "molblock"
-    assert result["properties"]["mw"] == pytest.approx(mw, abs=0.01)
+    assert column == "molblock" and result.valid and result.resolved_by == "molblock"
+    assert result.properties["mw"] == pytest.approx(mw, abs=0.01)
 
 
 def test_molblock_with_too_many_atoms_is_refused_by_atom_count():

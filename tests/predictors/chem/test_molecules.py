@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from litmol.predictors import compute_descriptors, find_alerts, parse_molecule, to_mol
 
 ASPIRIN = "CC(=O)Oc1ccccc1C(=O)O"
@@ -59,8 +60,8 @@ def test_molblock_input():
 def test_alerts_name_each_match():
     rhodanine = "O=C1C(=Cc2ccccc2)SC(=S)N1"
     alerts = find_alerts(to_mol(rhodanine))
-    catalogs = {a["catalog"] for a in alerts}
+    catalogs = {a.catalog for a in alerts}
     assert {"PAINS", "BRENK", "NIH"} <= catalogs
-    assert any(a["name"].startswith("ene_rhod") for a in alerts if a["catalog"] == "PAINS")
-    assert any(a["catalog"].startswith("medchem:") for a in alerts)
-    assert not [a for a in find_alerts(to_mol("CCO")) if a["catalog"] in {"PAINS", "BRENK", "NIH"}]
+    assert any(a.name.startswith("ene_rhod") for a in alerts if a.catalog == "PAINS")
+    assert any(a.catalog.startswith("medchem:") for a in alerts)
+    assert not [a for a in find_alerts(to_mol("CCO")) if a.catalog in {"PAINS", "BRENK", "NIH"}]

@@ -1,4 +1,4 @@
-"""RDKit descriptors, rule checks and structural alerts for one molecule."""
+"""RDKit descriptors and rule checks for one molecule (structural alerts: chem/alerts.py)."""
 
 from __future__ import annotations
 
@@ -100,10 +100,3 @@ def qed(mol, mw: float, clogp: float, tpsa: float, bits: np.ndarray | None = Non
         AROM=len(Chem.GetSSSR(Chem.DeleteSubstructs(Chem.Mol(mol), QED.AliphaticRings))),
         ALERTS=sum(1 for i in candidates if mol.HasSubstructMatch(QED.StructuralAlerts[i])))
     return QED.qed(mol, qedProperties=props)
-
-
-def find_alerts(mol, include_medchem: bool = True) -> list[dict[str, str]]:
-    """Structural alerts matched by the molecule: [{catalog, name}] (see predictors.alerts)."""
-    from .alerts import find_alerts as screened
-
-    return screened(mol, include_medchem)

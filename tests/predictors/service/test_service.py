@@ -23,11 +23,14 @@ from types import SimpleNamespace
 
 import httpx
 import pytest
-from litmol.predictors.api import predict_inputs
-from litmol.predictors.client import PredictorClient
-from litmol.predictors.errors import UnknownPredictorError
 
+from litmol.predictors.api import predict, predict_inputs
+from litmol.predictors.errors import UnknownPredictorError
+from litmol.predictors.rows import PredictionRow
+from litmol.predictors.service.client import PredictorClient
+from litmol.settings import PredictorSettings
 from tests.conftest import DATA
+from tests.predictors.helpers import litmol
 
 pytestmark = pytest.mark.integration
 
@@ -132,7 +135,7 @@ def stats(url: str) -> dict[str, int]:
 
 # -- the main server ----------------------------------------------------------------------------
 def test_predict_over_http_keeps_bad_rows_and_the_contract(service):
-    from litmol.predictors.service import PredictResponse
+    from litmol.predictors.service.schemas import PredictResponse
 
     inputs = [ASPIRIN, "C1CC", "aspirin"]
     response = post(service.url, {"inputs": inputs})
@@ -144,7 +147,8 @@ def test_predict_over_http_keeps_bad_rows_and_the_contract(service):
     assert rows[0]["valid"] and rows[0]["properties"]["mw"] == pytest.approx(180.16, abs=0.01)
     assert not rows[1]["valid"] and "cannot parse" in rows[1]["error"] and rows[1]["properties"] == {}
     assert rows[2]["smiles"] == ASPIRIN and rows[2]["name"] == "Acetylsalicylic acid"
-    assert rows == predict_inputs(inputs)  # identical to in-process, row for row
+    assert rows == [row.to_dict() for row in predict_inputs(inputs)]  # identical to in-process, row for row
+    assert [PredictionRow.from_dict(row) for row in rows] == predict_inputs(inputs)
 
 
 def test_concurrent_requests_are_batched_and_split_back(service):
@@ -214,25 +218,21 @@ def test_openapi_info_and_health_describe_the_service(service):
 
 
 def test_client_chunks_and_matches_in_process(service):
-    inputs = csv_smiles() + ["aspirin", "not a molecule at all"]
+    inputs = csv_smiles() + ["aspirin", "not a molecule at all", "zorblaxitol"]
     client = PredictorClient(service.url, chunk_size=4, concurrency=3)
     before = stats(service.url)
     rows = client.predict(inputs)
     assert stats(service.url)["requests"] - before["requests"] == -(-len(inputs) // 4)
-    assert rows == predict_inputs(inputs)
+    local = predict_inputs(inputs)
+    assert rows == local  # PredictionRows equal field for field, alerts and suggestions included
+    assert rows[-1].suggestions and not rows[-1].valid and rows[-3].name == "Acetylsalicylic acid"
+    assert any(r.alerts for r in rows)
+    assert predict(inputs[:6], settings=PredictorSettings(url=service.url)) == local[:6]  # the settings' URL
     rows = client.predict(["CCO"], properties=["mw"], predictors=["rdkit"], alerts=False)
-    assert rows[0]["properties"] == {"mw": 46.07} and rows[0]["alerts"] == []
+    assert rows[0].properties == {"mw": 46.07} and rows[0].alerts == []
     with pytest.raises(UnknownPredictorError, match="unknown properties: colour"):
         client.predict(["CCO"], properties=["colour"], predictors=["rdkit"])
     assert client.predict([]) == []
-
-
-def litmol(*args: str, url: str | None = None, **env: str) -> subprocess.CompletedProcess:
-    environ = {k: v for k, v in os.environ.items() if k != "LITMOL_PREDICTOR_URL"} | env
-    if url:
-        environ["LITMOL_PREDICTOR_URL"] = url
-    return subprocess.run([sys.executable, "-m", "litmol.cli", *args], capture_output=True, text=True,
-                          env=environ, timeout=300)
 
 
 def test_litmol_predict_goes_through_the_service_when_the_url_is_set(service):
@@ -254,7 +254,7 @@ def test_litmol_predict_goes_through_the_service_when_the_url_is_set(service):
 # -- the busy server ----------------------------------------------------------------------------
 def test_client_retries_until_the_service_is_up(busy_service):
     assert busy_service.retried >= 1
-    assert busy_service.first[0]["smiles"] == "CCO" and busy_service.first[0]["valid"]
+    assert busy_service.first[0].smiles == "CCO" and busy_service.first[0].valid
 
 
 def test_full_queue_answers_503_with_retry_after(busy_service):
@@ -282,7 +282,7 @@ def test_full_queue_answers_503_with_retry_after(busy_service):
 def test_clients_ride_out_a_busy_service(busy_service):
     molecules = moses_smiles(30)
     clients = [PredictorClient(busy_service.url, retries=20, backoff=0.2) for _ in range(3)]
-    results: list[list[dict] | None] = [None] * 3
+    results: list[list[PredictionRow] | None] = [None] * 3
     barrier = threading.Barrier(3)
 
     def run(i: int) -> None:
@@ -295,7 +295,7 @@ def test_clients_ride_out_a_busy_service(busy_service):
     for t in threads:
         t.join(timeout=120)
     for i, rows in enumerate(results):
-        assert rows is not None and [r["input"] for r in rows] == molecules[i * 10:(i + 1) * 10]
+        assert rows is not None and [r.input for r in rows] == molecules[i * 10:(i + 1) * 10]
     assert sum(c.retried for c in clients) >= 1  # some met a 503 and came back
 
 

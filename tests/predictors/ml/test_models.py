@@ -7,12 +7,12 @@ import json
 
 import numpy as np
 import pytest
-from litmol.predictors.datasets import PACKAGED, load_table, scaffold_split
-from litmol.predictors.features import ad_fingerprints, max_tanimoto
-from litmol.predictors.metrics import error_by_domain, expected_calibration_error
-from litmol.predictors.mol import to_mol
 
-from tests.predictors.test_predict_cli import litmol
+from litmol.predictors.chem.mol import to_mol
+from litmol.predictors.ml.datasets import PACKAGED, load_table, scaffold_split
+from litmol.predictors.ml.features import ad_fingerprints, max_tanimoto
+from litmol.predictors.ml.metrics import error_by_domain, expected_calibration_error
+from tests.predictors.helpers import litmol
 
 DRUGS = ["CC(=O)Oc1ccccc1C(=O)O", "Cn1cnc2c1c(=O)n(C)c(=O)n2C", "CC(C)Cc1ccc(cc1)C(C)C(=O)O",
          "CN(C)C(=N)N=C(N)N", "CC(C)NCC(O)COc1ccc(CC(N)=O)cc1"]
@@ -101,7 +101,7 @@ def test_train_cli_reload_registry_and_predict(tmp_path):
     assert "| mae |" in (model_dir / "README.md").read_text()
     assert "--members 2" in meta["command"]
 
-    from litmol.predictors.models import EnsembleModel
+    from litmol.predictors.ml.models import EnsembleModel
 
     mols = [to_mol(s) for s in DRUGS]
     first = EnsembleModel.load(model_dir).predict(mols)

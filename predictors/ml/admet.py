@@ -10,12 +10,14 @@ import contextlib
 import functools
 import io
 import logging
-import os
 from collections.abc import Sequence
 from typing import Any
 
-from .descriptors import PropertyInfo
-from .registry import register_predictor
+from litmol.settings import PredictorSettings, export
+
+from ..chem.descriptors import PropertyInfo
+from ..registry import register_predictor
+from .models import torch_device
 
 logger = logging.getLogger(__name__)
 
@@ -36,12 +38,17 @@ def endpoint_table() -> list[dict[str, str]]:
 
 @register_predictor("admet")
 class AdmetPredictor:
-    """admet-ai ADMETModel, batched, on the GPU when one is visible (else CPU)."""
+    """admet-ai ADMETModel, batched, on `device` (default: PredictorSettings().device; auto: the GPU
+    when one is visible, else CPU)."""
 
     name = "admet"
+    # toxicity, absorption, distribution, metabolism and excretion endpoints questions name most
+    agent_properties = ("hERG", "AMES", "DILI", "ClinTox", "Caco2_Wang", "HIA_Hou", "CYP3A4_Veith",
+                        "CYP2D6_Veith", "PPBR_AZ", "Half_Life_Obach", "LD50_Zhu")
 
-    def __init__(self, device: str | None = None) -> None:
+    def __init__(self, device: str | None = None, settings: PredictorSettings | None = None) -> None:
         self.device = device
+        self.settings = settings
         self._model = None
 
     def properties(self) -> list[PropertyInfo]:
@@ -56,16 +63,14 @@ class AdmetPredictor:
     def setup(self) -> None:
         if self._model is not None:
             return
-        os.environ.setdefault("TQDM_DISABLE", "1")
-        import torch
+        export("TQDM_DISABLE", "1", overwrite=False)  # admet-ai's bars; tqdm reads the variable
         from admet_ai import ADMETModel
 
         logging.getLogger("lightning.pytorch").setLevel(logging.ERROR)  # after import: lightning resets it
         logging.getLogger("lightning").setLevel(logging.ERROR)
         logging.getLogger("chemprop").setLevel(logging.ERROR)  # a harmless drop_last note per call
         self._model = ADMETModel(num_workers=0, include_physchem=False)
-        self._model.device = (self.device or os.environ.get("LITMOL_PREDICTOR_DEVICE")
-                              or ("cuda" if torch.cuda.is_available() else "cpu"))
+        self._model.device = torch_device(self.device or (self.settings or PredictorSettings()).device)
 
     def predict_smiles(self, smiles: Sequence[str]) -> list[dict[str, Any]]:
         """Endpoints for canonical SMILES (already validated), in order."""

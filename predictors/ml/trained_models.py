@@ -10,9 +10,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .descriptors import PropertyInfo
+from ..chem.descriptors import PropertyInfo
+from ..registry import PREDICTORS, model_dirs
 from .models import META_FILE, EnsembleModel
-from .registry import PREDICTORS, model_dirs
 
 logger = logging.getLogger(__name__)
 
@@ -22,11 +22,17 @@ AD_THRESHOLD = 0.4  # below this max Tanimoto, test error rises steeply in every
 class TrainedPredictor:
     """One trained ensemble; weights load on first predict."""
 
-    def __init__(self, directory: Path, meta: dict[str, Any]) -> None:
+    def __init__(self, directory: Path, meta: dict[str, Any], device: str | None = None) -> None:
         self.directory = directory
         self.meta = meta
         self.name = meta["name"]
+        self.device = device  # None: PredictorSettings().device; the service sets its --device
         self._model: EnsembleModel | None = None
+
+    @property
+    def agent_properties(self) -> tuple[str, ...]:
+        """The value itself (the agent's tool adds `_std` and `_in_domain`)."""
+        return (self.name,)
 
     def properties(self) -> list[PropertyInfo]:
         n, unit, test = self.name, self.meta["unit"], self.meta.get("metrics", {}).get("test", {})
@@ -40,7 +46,7 @@ class TrainedPredictor:
 
     def model(self) -> EnsembleModel:
         if self._model is None:
-            self._model = EnsembleModel.load(self.directory)
+            self._model = EnsembleModel.load(self.directory, self.device)
         return self._model
 
     def predict(self, mols: Sequence[Any]) -> list[dict[str, Any]]:

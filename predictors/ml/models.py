@@ -17,7 +17,9 @@ from typing import Any
 
 import numpy as np
 
-from .errors import PredictorError
+from litmol.settings import PredictorSettings
+
+from ..errors import PredictorError
 from .features import (
     DescriptorScaler,
     ad_fingerprints,
@@ -30,6 +32,15 @@ logger = logging.getLogger(__name__)
 
 WEIGHTS_FILE, CARD_FILE, META_FILE = "model.safetensors", "README.md", "meta.json"
 FORMAT_VERSION = 1
+
+
+def torch_device(requested: str = "auto") -> str:
+    """cpu or cuda for a device setting (auto: cuda when torch sees a GPU, else cpu)."""
+    if requested in ("cpu", "cuda"):
+        return requested
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
 
 
 @dataclass(slots=True)
@@ -99,23 +110,22 @@ def _train_member(x: np.ndarray, y: np.ndarray, x_val: np.ndarray, y_val: np.nda
 class EnsembleModel:
     """A trained ensemble with its feature scaler, target scaling and training fingerprints."""
 
-    def __init__(self, meta: dict[str, Any], tensors: dict[str, np.ndarray]) -> None:
+    def __init__(self, meta: dict[str, Any], tensors: dict[str, np.ndarray], device: str | None = None,
+                 settings: PredictorSettings | None = None) -> None:
         self.meta = meta
         self.tensors = tensors
         self.scaler = DescriptorScaler.from_tensors(tensors)
         self.train_fps = tensors["ad.train_fps"]
+        self.settings = settings
         self._nets: list[Any] | None = None
-        self._device: str | None = None
+        self._device = device
 
     @property
     def device(self) -> str:
-        """LITMOL_PREDICTOR_DEVICE (set by the service's --device), else cuda when visible, else cpu."""
+        """`device` if given, else PredictorSettings().device (the service sets it with --device);
+        auto: cuda when torch sees a GPU, else cpu."""
         if self._device is None:
-            import os
-
-            import torch
-
-            self._device = os.environ.get("LITMOL_PREDICTOR_DEVICE") or ("cuda" if torch.cuda.is_available() else "cpu")
+            self._device = torch_device((self.settings or PredictorSettings()).device)
         return self._device
 
     # -- properties --------------------------------------------------------------------------
@@ -230,7 +240,7 @@ class EnsembleModel:
         return directory
 
     @classmethod
-    def load(cls, directory: Path) -> EnsembleModel:
+    def load(cls, directory: Path, device: str | None = None) -> EnsembleModel:
         from safetensors.numpy import load_file
 
         weights, meta_path = directory / WEIGHTS_FILE, directory / META_FILE
@@ -246,7 +256,7 @@ class EnsembleModel:
         missing = [n for n in meta["descriptors"] if n not in _names()]
         if missing:
             raise PredictorError(f"{directory}: this RDKit lacks descriptors {missing[:5]}; retrain the model")
-        return cls(meta, tensors)
+        return cls(meta, tensors, device)
 
 
 def _names() -> tuple[str, ...]:
@@ -256,7 +266,7 @@ def _names() -> tuple[str, ...]:
 
 
 def _features(mols: list[Any], names: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    from .mol import quiet_rdkit
+    from ..chem.mol import quiet_rdkit
 
     with quiet_rdkit():  # a few descriptors complain about hypervalent atoms on stderr
         fp = count_fingerprints(mols)

@@ -12,7 +12,7 @@ import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from .errors import InvalidMoleculeError
+from ..errors import InvalidMoleculeError
 from .smiles_checks import (
     fold_lookalikes,
     mass_number_message,

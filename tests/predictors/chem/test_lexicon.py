@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from litmol.predictors import default_lexicon, predict_inputs, resolve_input
 
 
@@ -56,14 +57,14 @@ def test_resolution_order_smiles_then_name():
 
 def test_batch_keeps_order_and_bad_rows():
     rows = predict_inputs(["aspirin", "C1CC", "CCO", "zorblaxitol", ""])
-    assert [r["input"] for r in rows] == ["aspirin", "C1CC", "CCO", "zorblaxitol", ""]
-    assert [r["valid"] for r in rows] == [True, False, True, False, False]
-    assert rows[0]["properties"]["mw"] == pytest.approx(180.16, abs=0.01)
-    assert rows[0]["name"] == "Acetylsalicylic acid"
-    assert rows[1]["error"] and rows[1]["properties"] == {}
-    assert rows[2]["properties"]["heavy_atoms"] == 3
+    assert [r.input for r in rows] == ["aspirin", "C1CC", "CCO", "zorblaxitol", ""]
+    assert [r.valid for r in rows] == [True, False, True, False, False]
+    assert rows[0].properties["mw"] == pytest.approx(180.16, abs=0.01)
+    assert rows[0].name == "Acetylsalicylic acid"
+    assert rows[1].error and rows[1].properties == {}
+    assert rows[2].properties["heavy_atoms"] == 3
     only = predict_inputs(["CCO"], properties=["mw", "tpsa"])
-    assert set(only[0]["properties"]) == {"mw", "tpsa"}
+    assert set(only[0].properties) == {"mw", "tpsa"}
 
 
 def test_smiles_like_errors_are_chemistry_errors():
@@ -116,7 +117,7 @@ DISTINCT_DRUGS = ["olanzapine", "imipramine", "hydroxyzine", "tafamidis", "iotha
 
 
 def test_no_entry_merges_drugs_that_share_a_counter_ion():
-    from litmol.predictors.lexicon import normalize_name
+    from litmol.predictors.chem.lexicon import normalize_name
 
     merged = []
     for entry in default_lexicon().entries:
@@ -128,7 +129,7 @@ def test_no_entry_merges_drugs_that_share_a_counter_ion():
 
 
 def test_counter_ions_are_stripped_only_when_an_organic_fragment_remains():
-    from litmol.predictors.lexicon_build import strip_counter_ions
+    from litmol.predictors.chem.lexicon_build import strip_counter_ions
 
     assert strip_counter_ions("C1CNCCN1.OC(=O)CC(O)(CC(=O)O)C(=O)O")[0] == "C1CNCCN1"
     potassium_citrate = "OC(=O)CC(O)(CC(=O)[O-])C(=O)[O-].[K+].[K+]"

@@ -3,11 +3,11 @@
     client = PredictorClient("http://127.0.0.1:8100")
     rows = client.predict(["aspirin", "CCO"], predictors=["rdkit", "admet"])
 
-Rows come back exactly as `predict_inputs` returns them, in input order, bad inputs kept with their
-error. Lists longer than the server's per-request limit are split into chunks (sent `concurrency` at
+Rows come back as the PredictionRows `predict_inputs` returns, equal field for field, in input order,
+bad inputs kept with their error. Lists longer than the server's per-request limit are split into chunks (sent `concurrency` at
 a time, so the server can batch them). A refused connection or a 503 (busy) is retried with
 exponential backoff; what still fails raises a PredictorServiceError subclass with a one-line message.
-Settings: LITMOL_PREDICTOR_URL, LITMOL_PREDICTOR_TIMEOUT, LITMOL_PREDICTOR_RETRIES.
+Settings: litmol.settings.PredictorSettings (url, timeout, retries; LITMOL_PREDICTOR_URL, _TIMEOUT, _RETRIES).
 """
 
 from __future__ import annotations
@@ -20,10 +20,11 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from .errors import PredictorError, UnknownPredictorError
+from litmol.settings import PredictorSettings
+
+from ..errors import PredictorError, UnknownPredictorError
+from ..rows import PredictionRow
 
 logger = logging.getLogger(__name__)
 
@@ -44,16 +45,6 @@ class PredictorServiceTimeout(PredictorServiceError):
 
 class PredictorRequestError(PredictorServiceError, ValueError):
     """The service rejected the request itself (too large, malformed): retrying will not help."""
-
-
-class PredictorClientSettings(BaseSettings):
-    """Where the predictor service is and how patiently to call it (LITMOL_PREDICTOR_* variables)."""
-
-    model_config = SettingsConfigDict(env_prefix="LITMOL_PREDICTOR_", extra="ignore")
-
-    url: str | None = Field(default=None, description="Service URL; set, it replaces in-process prediction.")
-    timeout: float = Field(default=300.0, gt=0, description="Seconds to wait for one answer.")
-    retries: int = Field(default=4, ge=0, description="Re-sends after a refused connection or a 503.")
 
 
 class PredictorClient:
@@ -80,11 +71,13 @@ class PredictorClient:
         self._http = httpx.Client(base_url=self.url, timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)))
 
     @classmethod
-    def from_settings(cls, settings: PredictorClientSettings | None = None) -> PredictorClient:
-        """A client for LITMOL_PREDICTOR_URL (PredictorServiceError when it is not set)."""
-        settings = settings or PredictorClientSettings()
+    def from_settings(cls, settings: PredictorSettings | None = None) -> PredictorClient:
+        """A client for `settings.url` (default settings: PredictorSettings()); PredictorServiceError
+        when no URL is configured."""
+        settings = settings or PredictorSettings()
         if not settings.url:
-            raise PredictorServiceError("LITMOL_PREDICTOR_URL is not set")
+            raise PredictorServiceError("no predictor service URL configured (LITMOL_PREDICTOR_URL or "
+                                        "[predictors] url in litmol.toml)")
         return cls(settings.url, timeout=settings.timeout, retries=settings.retries)
 
     def close(self) -> None:
@@ -123,7 +116,7 @@ class PredictorClient:
         return self._send("GET", "/stats").json()
 
     def predict(self, inputs: Sequence[str], properties: Sequence[str] | None = None,
-                predictors: Sequence[str] | None = None, alerts: bool | str = "core") -> list[dict[str, Any]]:
+                predictors: Sequence[str] | None = None, alerts: bool | str = "core") -> list[PredictionRow]:
         """Like `predict_inputs`: one row per input, in order; UnknownPredictorError for unknown names."""
         inputs = list(inputs)
         if not inputs:
@@ -142,7 +135,7 @@ class PredictorClient:
                 parts = list(pool.map(post, chunks))
         else:
             parts = [post(chunk) for chunk in chunks]
-        return [row for part in parts for row in part]
+        return [PredictionRow.from_dict(row) for part in parts for row in part]
 
     def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         problem = ""
@@ -211,7 +204,6 @@ def _retry_after(response: httpx.Response) -> float:
 
 
 @functools.lru_cache(maxsize=4)
-def shared_client(url: str) -> PredictorClient:
-    """One client per URL for the process (connections reused); timeout/retries from settings."""
-    settings = PredictorClientSettings(url=url)
-    return PredictorClient(url, timeout=settings.timeout, retries=settings.retries)
+def shared_client(url: str, timeout: float = 300.0, retries: int = 4) -> PredictorClient:
+    """One client per (URL, timeout, retries) for the process, so connections are reused."""
+    return PredictorClient(url, timeout=timeout, retries=retries)

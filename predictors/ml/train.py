@@ -12,15 +12,15 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import TrainingDataError
 from .datasets import PACKAGED, load_table, scaffold_split
-from .errors import TrainingDataError
 from .metrics import error_by_domain, model_metrics, reliability_table
 from .models import CARD_FILE, EnsembleModel, TrainConfig
 
 logger = logging.getLogger(__name__)
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
-SHIPPED_DIR = Path(__file__).parent / "trained"
+SHIPPED_DIR = Path(__file__).parent.parent / "trained"
 SPLIT_FILE = "split.json.gz"
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from litmol.predictors import get_predictor, predict_inputs
 
 pytestmark = pytest.mark.slow
@@ -23,17 +24,17 @@ def test_batch_keeps_order_and_matches_admet_ai():
     from admet_ai import ADMETModel
 
     rows = predict_inputs(["aspirin", "C1CC", "caffeine", "imatinib"], predictors=["admet"], alerts=False)
-    assert [r["valid"] for r in rows] == [True, False, True, True]
-    assert len(rows[0]["properties"]) == 82 and rows[1]["properties"] == {}
+    assert [r.valid for r in rows] == [True, False, True, True]
+    assert len(rows[0].properties) == 82 and rows[1].properties == {}
     for row in rows:
-        for key, value in row["properties"].items():
+        for key, value in row.properties.items():
             if key in {"hERG", "AMES", "BBB_Martins", "DILI"}:
                 assert 0.0 <= value <= 1.0
     reference = ADMETModel(num_workers=0, include_physchem=False).predict(smiles=list(DRUGS.values()))
     ours = [rows[0], rows[2], rows[3]]
     for (_, ref), mine in zip(reference.iterrows(), ours, strict=True):
-        assert mine["properties"]["hERG"] == pytest.approx(float(ref["hERG"]), abs=1e-3)
-        assert mine["properties"]["Solubility_AqSolDB"] == pytest.approx(float(ref["Solubility_AqSolDB"]), abs=1e-3)
+        assert mine.properties["hERG"] == pytest.approx(float(ref["hERG"]), abs=1e-3)
+        assert mine.properties["Solubility_AqSolDB"] == pytest.approx(float(ref["Solubility_AqSolDB"]), abs=1e-3)
     # caffeine crosses the blood-brain barrier; imatinib is a known hERG liability compared with aspirin
-    assert rows[2]["properties"]["BBB_Martins"] > 0.8
-    assert rows[3]["properties"]["hERG"] > rows[0]["properties"]["hERG"]
+    assert rows[2].properties["BBB_Martins"] > 0.8
+    assert rows[3].properties["hERG"] > rows[0].properties["hERG"]

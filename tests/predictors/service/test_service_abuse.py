@@ -16,7 +16,7 @@ from types import SimpleNamespace
 import httpx
 import pytest
 
-from tests.predictors.test_service import (
+from tests.predictors.service.test_service import (
     ASPIRIN,
     csv_smiles,
     free_port,

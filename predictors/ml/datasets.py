@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import TrainingDataError
+from ..errors import TrainingDataError
 
 logger = logging.getLogger(__name__)
 
@@ -130,7 +130,7 @@ def load_table(data: str | Path, target: str | None = None, task: str | None = N
     """Read a packaged data set (by name) or a CSV/TSV file into a standardized TrainingTable."""
     from tqdm.auto import tqdm
 
-    from .mol import parse_molecule
+    from ..chem.mol import parse_molecule
 
     packaged = PACKAGED.get(str(data).lower()) if not Path(data).exists() else None
     if packaged:

@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from ..rows import Alert
+
 logger = logging.getLogger(__name__)
 
 RDKIT_CATALOGS = ("PAINS", "BRENK", "NIH")
@@ -111,8 +113,8 @@ def alert_set(include_medchem: bool = True) -> AlertSet:
 
 
 def find_alerts(mol, include_medchem: bool = True, screen: bool = True,
-                bits: np.ndarray | None = None) -> list[dict[str, str]]:
-    """Structural alerts matched by the molecule: [{catalog, name}], PAINS/Brenk/NIH first.
+                bits: np.ndarray | None = None) -> list[Alert]:
+    """Structural alerts matched by the molecule, PAINS/Brenk/NIH first.
 
     `bits`: the molecule's `pattern_bits` if already computed; `screen=False` matches every alert
     (the slow reference the screen is checked against)."""
@@ -122,11 +124,11 @@ def find_alerts(mol, include_medchem: bool = True, screen: bool = True,
         candidates = np.flatnonzero(~np.any(alerts.bits & ~mol_bits, axis=1))
     else:
         candidates = range(len(alerts.entries))
-    out: list[dict[str, str]] = []
+    out: list[Alert] = []
     seen: set[tuple[str, str]] = set()
     for i in candidates:
         key = (alerts.catalogs[i], alerts.names[i])
         if key not in seen and alerts.entries[i].HasFilterMatch(mol):
             seen.add(key)
-            out.append({"catalog": key[0], "name": key[1]})
+            out.append(Alert(*key))
     return out
