@@ -153,13 +153,13 @@ class AgentSession:
         assert final is not None  # run_turn always ends with Final
         return final
 
-    def call_tool(self, name: str, **args: Any) -> str:
+    def call_tool(self, tool_name: str, /, **args: Any) -> str:
         """Run one of the agent's tools as the agent would, on this session's context (tests, benches)."""
         import warnings
 
         from langchain.tools import ToolRuntime
 
-        tool = {t.name: t for t in [*TOOLS, ANSWER_TOOL]}[name]
+        tool = {t.name: t for t in [*TOOLS, ANSWER_TOOL]}[tool_name]
         runtime = ToolRuntime(state={}, context=self.context, config={}, stream_writer=lambda _: None,
                               tool_call_id=None, store=None)
         with warnings.catch_warnings():  # pydantic cannot serialize the context object; it is not meant to

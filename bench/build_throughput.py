@@ -23,11 +23,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.common import save, table  # noqa: E402
 from litmol.retrieval import RetrievalSettings, build_index, open_index  # noqa: E402
 from litmol.retrieval.build import build_dense  # noqa: E402
 from litmol.retrieval.embed import embedder_from_settings, load_embedder  # noqa: E402
-
-from bench.common import save, table  # noqa: E402
 
 
 def fp32_rate(texts: list[str]) -> float:

@@ -44,13 +44,14 @@ def main() -> None:
 
     import numpy as np
     import torch
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
     from litmol.links.key import Matcher, evaluate, gold_pairs, labels_for, load_key, load_split
     from litmol.links.relations import RELATIONS, RelationModel, candidates
     from litmol.links.tagger import Tagger
     from litmol.links.train import key_articles, predictions, tune_thresholds
     from litmol.links.vocab import default_vocabulary
     from litmol.retrieval.embed import resolve_model_path
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
     torch.manual_seed(0)
     random.seed(0)

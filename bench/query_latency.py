@@ -22,10 +22,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.common import save, table  # noqa: E402
 from litmol.retrieval import RetrievalSettings, open_index  # noqa: E402
 from litmol.retrieval import dense as dense_mod  # noqa: E402
-
-from bench.common import save, table  # noqa: E402
 
 EVAL = Path(__file__).resolve().parents[1] / "corpora" / "eval"
 

@@ -16,9 +16,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from litmol.retrieval import RetrievalSettings, open_index  # noqa: E402
-
 from bench.common import save, table  # noqa: E402
+from litmol.retrieval import RetrievalSettings, open_index  # noqa: E402
 
 EVAL = Path(__file__).resolve().parents[1] / "corpora" / "eval"
 KS = (1, 5, 10)

@@ -307,10 +307,10 @@ def run_batch(questions: list[Question], session: Any, out_dir: str | Path, conf
         "git_commit": git_commit, "git_dirty": git_dirty, "index_manifest": probe.manifest,
         "skipped_invalid": [i.to_dict() for i in skipped_invalid or []],
         "started": (previous or {}).get("started") or _now(), "finished": None}
-    session = {"started": _now(), "finished": None, "workers": workers, "limit": limit,
+    sitting = {"started": _now(), "finished": None, "workers": workers, "limit": limit,  # this invocation
                "already_done": len(done & {q.id for q in wanted}), "to_run": len(pending), "completed": 0,
                "status": "running"}
-    run["sessions"] = [*(previous or {}).get("sessions", []), session]
+    run["sessions"] = [*(previous or {}).get("sessions", []), sitting]
     _write_json(out_dir / RUN, run)
     _seed(config.seed)
 
@@ -323,7 +323,7 @@ def run_batch(questions: list[Question], session: Any, out_dir: str | Path, conf
         record["cited_in_index"] = probe.all_exist([c["pmid"] for c in record["citations"]])
         writer.write(record)
         records.append(record)
-        session["completed"] += 1
+        sitting["completed"] += 1
         if record["score"]["correct"] is not None:
             scored.append(record["score"]["correct"])
         bar.set_postfix(acc=f"{sum(scored) / len(scored):.2f}" if scored else "-",
@@ -347,7 +347,7 @@ def run_batch(questions: list[Question], session: Any, out_dir: str | Path, conf
         status = "complete" if {r["id"] for r in records} >= known else "partial"
     finally:
         bar.close()
-        session.update(finished=_now(), status=status)
+        sitting.update(finished=_now(), status=status)
         run.update(status=status, finished=_now())
         _write_json(out_dir / RUN, run)
     order = {q.id: i for i, q in enumerate(questions)}

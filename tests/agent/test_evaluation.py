@@ -89,7 +89,8 @@ RIGHT = {q: [AIMessage("Yes, it does." if g else "No, it is not.")] for q, g in 
 
 
 def test_every_bad_line_is_reported_and_nothing_runs(tmp_path, capsys, no_index):
-    from litmol.cli.main import _exit_status, cmd_eval_run
+    from litmol.cli.evaluation import cmd_eval_run
+    from litmol.cli.main import _exit_status
 
     batch = write_jsonl(tmp_path / "batch.jsonl", [
         GOOD[0],
@@ -134,7 +135,7 @@ class Killed(BaseException):
 def test_resume_after_a_kill_keeps_every_record_once(tmp_path, no_index):
     from litmol.agent.evaluation import load_questions, run_batch
     from litmol.agent.evaluation.runner import RunMismatchError
-    from litmol.cli.main import cmd_eval_run
+    from litmol.cli.evaluation import cmd_eval_run
 
     rows = [{"id": f"q{i}", "question": f"Is drug {i} safe?", "type": "yesno", "gold": "yes"} for i in range(1, 7)]
     batch = write_jsonl(tmp_path / "batch.jsonl", rows)
@@ -320,7 +321,7 @@ def flips_dir(path: Path, outcomes: dict[str, bool]) -> Path:
 def test_compare_lists_flips_and_the_exact_mcnemar_p(tmp_path, capsys):
     from litmol.agent.evaluation import compare_runs
     from litmol.agent.evaluation.compare import mcnemar_exact
-    from litmol.cli.main import cmd_eval_compare
+    from litmol.cli.evaluation import cmd_eval_compare
 
     a = {"r2w": True, **{f"w2r{i}": False for i in range(6)}, "rr1": True, "rr2": True, "rr3": True,
          "ww1": False, "ww2": False, "only_a": True}
@@ -371,7 +372,7 @@ def test_two_workers_give_the_same_records_as_one(tmp_path, no_index):
 
 def test_retrieval_citations_and_self_consistency_with_the_real_index(tmp_path, index_home, monkeypatch):
     from litmol.agent import tools
-    from litmol.cli.main import cmd_eval_run
+    from litmol.cli.evaluation import cmd_eval_run
 
     query = "flagella trypanosomatids"
     shown = tools.PMID_RE.findall(session_for(index_home, None).call_tool("search_literature", query=query))

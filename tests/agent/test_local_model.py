@@ -50,6 +50,7 @@ def test_kv_cache_is_reused_across_calls(chat_model):
 
 def test_after_a_tool_result_the_answer_streams_as_text(chat_model):
     from langchain_core.messages import AIMessage, ToolMessage
+
     from litmol.agent.loop import SYSTEM_PROMPT
     from litmol.agent.tools import ANSWER_TOOL, TOOLS
 

@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from tests.agent.test_cli import litmol
+from tests.cli.test_cli import litmol
 
 pytestmark = pytest.mark.integration
 FABRICATED = "99999999"

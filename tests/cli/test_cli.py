@@ -145,7 +145,6 @@ def test_common_options_work_before_or_after_the_subcommand(argv):
 def lexical_home(tmp_path, model_cache):
     """A private LITMOL_HOME with a lexical-only index of the slice (built in about a second)."""
     from litmol.retrieval import RetrievalSettings, build_index
-
     from tests.conftest import make_home
 
     home = make_home(tmp_path / "lexhome", model_cache)

@@ -12,8 +12,9 @@ import gzip
 import random
 from pathlib import Path
 
-from litmol.retrieval.corpus import default_corpus_paths
 from lxml import etree
+
+from litmol.retrieval.corpus import default_corpus_paths
 
 OUT = Path(__file__).parent / "pubmed_slice.xml.gz"
 N_ABSTRACT, N_BARE, SEED = 160, 20, 11

@@ -10,7 +10,7 @@ import sqlite3
 import pytest
 
 from litmol.retrieval import RetrievalSettings
-from tests.agent.test_cli import litmol
+from tests.cli.test_cli import litmol
 
 
 @pytest.fixture(scope="module")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from litmol.retrieval import RetrievalSettings
 from litmol.retrieval.embed import EMBEDDERS, load_embedder, resolve_model_path
 

@@ -8,6 +8,7 @@ import shutil
 
 import numpy as np
 import pytest
+
 from litmol.retrieval import (
     BadQueryError,
     CorruptIndexError,
@@ -18,7 +19,6 @@ from litmol.retrieval import (
     open_index,
 )
 from litmol.retrieval.search import reciprocal_rank_fusion
-
 from tests.conftest import SLICE, make_home
 
 

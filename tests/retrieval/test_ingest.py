@@ -6,9 +6,9 @@ import gzip
 import json
 
 import pytest
+
 from litmol.retrieval import CorpusError, collect_records
 from litmol.retrieval.records import parse_mesh_string
-
 from tests.conftest import DATA, SLICE
 
 
