@@ -33,7 +33,7 @@ def test_forced_tool_call_parses_and_matches_its_schema(chat_model, prompt):
     assert len(reply.tool_calls) == 1
     call = reply.tool_calls[0]
     assert call["name"] in by_name
-    by_name[call["name"]].args_schema.model_validate(call["args"])  # raises if the arguments do not fit
+    by_name[call["name"]].tool_call_schema.model_validate(call["args"])  # raises if the arguments do not fit
     assert reply.usage_metadata["input_tokens"] > 100
 
 

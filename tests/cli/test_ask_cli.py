@@ -42,12 +42,26 @@ class OpenAIProtocol(BaseHTTPRequestHandler):
             pmid = re.search(r"\[PMID:(\d+)\]", tool_results[-1]["content"]).group(1)
             message = {"role": "assistant",
                        "content": f"The top study addresses this [PMID:{pmid}]; another agrees [PMID:{FABRICATED}]."}
+        if body.get("stream"):  # `litmol chat` streams tokens: server-sent events, as real servers send them
+            self._stream(body, message)
+            return
         reply = {"id": "cmpl-1", "object": "chat.completion", "created": 0, "model": body["model"],
                  "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
                  "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15}}
-        data = json.dumps(reply).encode()
+        self._send(json.dumps(reply).encode(), "application/json")
+
+    def _stream(self, body: dict, message: dict) -> None:
+        delta = {"role": "assistant", "content": message["content"]}
+        if message.get("tool_calls"):
+            delta["tool_calls"] = [{"index": 0, **call} for call in message["tool_calls"]]
+        chunks = [{"delta": delta, "finish_reason": None}, {"delta": {}, "finish_reason": "stop"}]
+        events = [json.dumps({"id": "cmpl-1", "object": "chat.completion.chunk", "created": 0, "model": body["model"],
+                              "choices": [{"index": 0, **chunk}]}) for chunk in chunks]
+        self._send("".join(f"data: {e}\n\n" for e in [*events, "[DONE]"]).encode(), "text/event-stream")
+
+    def _send(self, data: bytes, content_type: str) -> None:
         self.send_response(200)
-        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
