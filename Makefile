@@ -5,7 +5,7 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 LITMOL  := $(BIN)/litmol
 
-.PHONY: run test lint index install bench
+.PHONY: run test test-fast lint index install bench
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -38,6 +38,10 @@ run: index
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+# everything but the `slow` tests (the local LLM, training): about 3 minutes on 2 cores
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not slow"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -18,7 +18,6 @@ no KV reuse across calls); overhead = (agent time - tool time) / bare time - 1.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import time
@@ -26,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import save, table  # noqa: E402
+from bench.common import arg_parser, save, table  # noqa: E402
 
 DEV_SET = Path(__file__).resolve().parents[1] / "corpora" / "eval" / "agent_dev.jsonl"
 KINDS = ("literature", "property", "both", "none")
@@ -69,7 +68,7 @@ def bare_time(lm, steps: list[dict]) -> float:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = arg_parser(__doc__)
     parser.add_argument("--model", default="0.5b", help="shipped model (0.5b, 1.5b), folder or HF id")
     parser.add_argument("--set", default=str(DEV_SET), help="question set (JSONL)")
     parser.add_argument("--per-kind", type=int, help="only the first N questions of each kind")

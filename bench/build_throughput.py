@@ -13,7 +13,6 @@ at the model's full 256 tokens (the baseline). Reports:
 
 from __future__ import annotations
 
-import argparse
 import random
 import shutil
 import sys
@@ -23,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import save, table  # noqa: E402
+from bench.common import arg_parser, save, table  # noqa: E402
 from litmol.retrieval import RetrievalSettings, build_index, open_index  # noqa: E402
 from litmol.retrieval.build import build_dense  # noqa: E402
 from litmol.retrieval.embed import embedder_from_settings, load_embedder  # noqa: E402
@@ -38,7 +37,7 @@ def fp32_rate(texts: list[str]) -> float:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = arg_parser(__doc__)
     ap.add_argument("--sample", type=int, default=800, help="texts for the fp32 baseline (default 800)")
     ap.add_argument("--keep", help="build into this LITMOL_HOME and keep it (default: a temporary one)")
     args = ap.parse_args()

@@ -14,7 +14,6 @@ costs answers shows. vLLM is not installed on the lent GPU machines; this is wha
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import socket
@@ -28,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.common import save, table  # noqa: E402
+from bench.common import arg_parser, save, table  # noqa: E402
 
 BATCH = ROOT / "corpora" / "eval" / "batch_dev.jsonl"
 
@@ -54,7 +53,7 @@ def wait_ready(url: str, proc: subprocess.Popen, timeout: float = 600) -> float:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = arg_parser(__doc__)
     ap.add_argument("--n", type=int, default=12, help="questions of the dev batch (default 12)")
     ap.add_argument("--workers", type=int, nargs="+", default=[1, 4])
     ap.add_argument("--batch", default=str(BATCH))

@@ -18,7 +18,6 @@ defences (see bench/README.md).
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import re
@@ -28,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import save, table  # noqa: E402
+from bench.common import arg_parser, save, table  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 PLANTED = ROOT / "corpora" / "injection" / "planted.jsonl"
@@ -102,7 +101,7 @@ def false_positives() -> int:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = arg_parser(__doc__)
     parser.add_argument("--false-positives", action="store_true",
                         help="only count sentences of the 33,272 real default-corpus abstracts the sanitizer cuts")
     parser.add_argument("--split", choices=["dev", "test", "all"], default="test")

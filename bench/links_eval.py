@@ -25,7 +25,6 @@ next to the time to open the table.
 
 from __future__ import annotations
 
-import argparse
 import re
 import statistics
 import subprocess
@@ -36,7 +35,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import save, table  # noqa: E402
+from bench.common import arg_parser, save, table  # noqa: E402
 
 TREAT_CUE = re.compile(r"\btreat|therap|\beffective|\befficac|\bmanagement of")
 CAUSE_CUE = re.compile(r"induced|toxicit|adverse|\bcaused\b|poisoning|side effect")
@@ -153,7 +152,7 @@ def latency(n_queries: int) -> dict:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = arg_parser(__doc__)
     ap.add_argument("--queries", type=int, default=50, help="diseases queried for latency (default 50)")
     ap.add_argument("--no-latency", action="store_true", help="skip the link-table latency part")
     args = ap.parse_args()

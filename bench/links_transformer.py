@@ -14,7 +14,6 @@ on dev as in `litmol links train`. Scored on the in-text key, article-pair level
 
 from __future__ import annotations
 
-import argparse
 import math
 import random
 import sys
@@ -24,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import save, table  # noqa: E402
+from bench.common import arg_parser, save, table  # noqa: E402
 
 MAX_LEN, BATCH = 96, 32
 
@@ -38,7 +37,7 @@ def masked(evidence: str, drug_texts: set[str], disease_texts: set[str]) -> str:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = arg_parser(__doc__)
     ap.add_argument("--epochs", type=int, default=3)
     args = ap.parse_args()
 

@@ -12,13 +12,12 @@ a peer; it was trained on the TDC sets, which overlap our test molecules, so it 
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import save, table  # noqa: E402
+from bench.common import arg_parser, save, table  # noqa: E402
 
 # TDC ADMET leaderboard (scaffold split, 20 % test, mean of 5 seeds), checked 2026-11-23.
 ANCHORS = {
@@ -75,7 +74,7 @@ def evaluate(name: str, admet: bool) -> dict:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = arg_parser(__doc__)
     ap.add_argument("--models", default="logs,logd,bbb")
     ap.add_argument("--no-admet", action="store_true", help="skip the admet-ai peer")
     args = ap.parse_args()

@@ -12,7 +12,6 @@ through our wrapper next to admet-ai's own API on the same SMILES (ratio; ours m
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import importlib.util
 import io
@@ -22,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import save, table  # noqa: E402
+from bench.common import arg_parser, save, table  # noqa: E402
 
 
 def moses_smiles(n: int, seed: int = 0) -> list[str]:
@@ -60,7 +59,7 @@ def _timed(rows: list[dict], stage: str, n: int, func, **extra) -> float:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = arg_parser(__doc__)
     ap.add_argument("--n", type=int, default=10_000, help="molecules for the RDKit stages")
     ap.add_argument("--admet-n", type=int, default=1_000, help="molecules for the admet-ai comparison")
     ap.add_argument("--model-n", type=int, default=2_000, help="molecules for the trained models")

@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import time
@@ -22,7 +21,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import save, table  # noqa: E402
+from bench.common import arg_parser, save, table  # noqa: E402
 from litmol.retrieval import RetrievalSettings, open_index  # noqa: E402
 from litmol.retrieval import dense as dense_mod  # noqa: E402
 
@@ -110,7 +109,7 @@ def large_index(index, qs: list[str], size: int, noise: float, ef_values: list[i
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = arg_parser(__doc__)
     ap.add_argument("--index", default="default")
     ap.add_argument("--size", type=int, default=1_000_000)
     ap.add_argument("--noise", type=float, default=0.02, help="per-dimension noise of the perturbed copies")

@@ -9,14 +9,13 @@ indexes. recall@k = |gold in top k| / min(|gold|, k); MRR = mean 1/rank of the f
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import save, table  # noqa: E402
+from bench.common import arg_parser, save, table  # noqa: E402
 from litmol.retrieval import RetrievalSettings, open_index  # noqa: E402
 
 EVAL = Path(__file__).resolve().parents[1] / "corpora" / "eval"
@@ -55,7 +54,7 @@ def evaluate(index_name: str, splits: list[str], settings_kw: dict) -> list[dict
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = arg_parser(__doc__)
     ap.add_argument("--index", default="default", help="index to evaluate (built with the default settings)")
     ap.add_argument("--reference", help="an index built with fp32 sentence-transformers at 256 tokens, to compare")
     ap.add_argument("--splits", nargs="+", default=["dev", "test"])

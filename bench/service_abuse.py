@@ -19,10 +19,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import csv
-import os
-import signal
-import socket
-import subprocess
 import sys
 import threading
 import time
@@ -31,46 +27,16 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import save, table  # noqa: E402
+from bench.common import arg_parser, save, start_service, stop_service, table  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 ASPIRIN = "CC(=O)Oc1ccccc1C(=O)O"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
-def start_service(code: Path) -> tuple[subprocess.Popen, str]:
-    """The service from the code in `code` (its own agent/ and predictors/), on a free loopback port."""
-    port = free_port()
-    cmd = [sys.executable, "-m", "litmol.cli", "serve", "predictors", "--port", str(port), "--device", "cpu",
-           "--preload", "rdkit", "-q"]
-    env = {k: v for k, v in os.environ.items() if k != "LITMOL_PREDICTOR_URL"} | {"PYTHONPATH": str(code)}
-    proc = subprocess.Popen(cmd, cwd=code, env=env, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    import httpx
-
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"service exited with {proc.returncode}")
-        with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(f"{url}/health", timeout=2).status_code == 200:
-                return proc, url
-        time.sleep(0.3)
-    raise RuntimeError("service not ready after 180 s")
 
 
-def stop_service(proc: subprocess.Popen) -> None:
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:  # a worker still busy with abandoned work
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=10)
 
 
 def heavy_molecules(n: int = 1_000) -> list[str]:
@@ -110,7 +76,7 @@ def small_latencies(url: str, n: int, deadline: float) -> tuple[list[float], int
 def measure(code: Path, args: argparse.Namespace) -> dict[str, Any]:
     import httpx
 
-    proc, url = start_service(code)
+    proc, url = start_service("--device", "cpu", "--preload", "rdkit", code=code, ready_s=180)
     try:
         idle, _ = small_latencies(url, args.small, time.monotonic() + 120)
         name = ("metformin hydrochloride " * (args.name_mb * 50_000))[: args.name_mb * 1_000_000]
@@ -142,7 +108,7 @@ def measure(code: Path, args: argparse.Namespace) -> dict[str, Any]:
                 t.join(timeout=30)
         stats = httpx.get(f"{url}/stats", timeout=30).json()
     finally:
-        stop_service(proc)
+        stop_service(proc, timeout=20)
     idle_p50 = percentile(idle, 0.5)
     return {
         "code": str(code), "idle_p50_s": round(idle_p50, 4), "idle_p95_s": round(percentile(idle, 0.95), 4),
@@ -157,7 +123,7 @@ def measure(code: Path, args: argparse.Namespace) -> dict[str, Any]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = arg_parser(__doc__)
     parser.add_argument("--before", type=Path, default=None, help="Code to measure first (e.g. a worktree of HEAD).")
     parser.add_argument("--small", type=int, default=10, help="Small requests per phase.")
     parser.add_argument("--budget", type=float, default=180, help="Seconds the abused phase may take at most.")

@@ -17,10 +17,6 @@ so the in-process side uses the same hardware).
 from __future__ import annotations
 
 import argparse
-import os
-import signal
-import socket
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -28,32 +24,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import save, table  # noqa: E402
+from bench.common import arg_parser, save, start_service, stop_service, table  # noqa: E402
 from bench.predictor_throughput import moses_smiles, rate  # noqa: E402
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_service(device: str, preload: list[str], max_batch_size: int) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    cmd = [sys.executable, "-m", "litmol.cli", "serve", "predictors", "--port", str(port), "--device", device,
-           "--preload", ",".join(preload), "--max-batch-size", str(max_batch_size), "-q"]
-    env = {k: v for k, v in os.environ.items() if k != "LITMOL_PREDICTOR_URL"}
-    proc = subprocess.Popen(cmd, env=env, start_new_session=True)
-    return proc, f"http://127.0.0.1:{port}"
-
-
-def stop_service(proc: subprocess.Popen) -> None:
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=10)
 
 
 def time_in_process(smiles: list[str], batch: int, options: dict[str, Any]) -> tuple[float, list[Any]]:
@@ -93,7 +65,7 @@ def bench_workload(name: str, smiles: list[str], options: dict[str, Any], client
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = arg_parser(__doc__)
     ap.add_argument("--n", type=int, default=10_000, help="molecules for rdkit (descriptors + alerts)")
     ap.add_argument("--admet-n", type=int, default=1_000, help="molecules for admet (0: skip)")
     ap.add_argument("--batch", type=int, default=256, help="molecules per request / in-process call")
@@ -109,7 +81,8 @@ def main() -> None:
     url = args.url
     if url is None:
         preload = ["rdkit"] + (["admet"] if args.admet_n else [])
-        proc, url = start_service(args.device, preload, max_batch_size=max(8, args.concurrency))
+        proc, url = start_service("--device", args.device, "--preload", ",".join(preload),
+                                  "--max-batch-size", str(max(8, args.concurrency)))
     client = PredictorClient(url, chunk_size=args.batch, concurrency=args.concurrency, retries=8)
     try:
         client.wait_until_ready(timeout=900)

@@ -17,7 +17,6 @@ letters may resolve by name), and counts by rejection reason. Deterministic for 
 
 from __future__ import annotations
 
-import argparse
 import csv
 import random
 import sys
@@ -29,7 +28,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import save, table  # noqa: E402
+from bench.common import arg_parser, save, table  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 LOOKALIKE_TWINS = {"C": "СϹＣ", "O": "ОΟＯ", "N": "ΝＮ", "H": "НΗ", "c": "сｃ", "o": "оοｏ", "S": "ЅＳ",
@@ -274,7 +273,7 @@ def run(n: int, seed: int) -> dict[str, Any]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = arg_parser(__doc__)
     parser.add_argument("--n", type=int, default=12_000, help="Adversarial strings to generate.")
     parser.add_argument("--seed", type=int, default=15, help="Random seed (the run is deterministic).")
     args = parser.parse_args()

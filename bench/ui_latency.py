@@ -14,7 +14,6 @@ UI overhead = sum(UI full) / sum(ask) - 1.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import time
@@ -23,7 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.agent_eval import DEV_SET, _pct, _select  # noqa: E402
-from bench.common import save, table  # noqa: E402
+from bench.common import arg_parser, save, table  # noqa: E402
 
 
 def _answer_started(history: list[dict]) -> bool:
@@ -56,7 +55,7 @@ def ui_turn(client, question: str, model: str) -> dict:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = arg_parser(__doc__)
     parser.add_argument("--model", default="0.5b", help="shipped model (0.5b, 1.5b), folder or HF id")
     parser.add_argument("--per-kind", type=int, default=2, help="questions of each kind (default 2)")
     parser.add_argument("--out", default="ui_latency", help="result name under bench/results")

@@ -195,7 +195,7 @@ class ServiceSettings(_Section):
     max_payload_mb: float = Field(default=16, gt=0, description="Largest request body in MB (413 above).")
     preload: list[str] = Field(
         default_factory=lambda: ["rdkit", "admet"],
-        description="Predictors loaded and warmed before /health reports ready.")
+        description="Predictors loaded and warmed before /health reports ready (a JSON list in the variable).")
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         default="warning", description="Log level of LitServe and uvicorn (access logs at info); at error the "
         "service's own start-up lines are silenced too.")
@@ -266,7 +266,7 @@ class UISettings(_Section):
 
     endpoints: list[ChatEndpoint] = Field(
         default_factory=list, description="Extra chat models offered besides the local ones (JSON list).")
-    local_models: list[str] = Field(default=list(LOCAL_MODELS), description="Local models offered by name.")
+    local_models: list[str] = Field(default=list(LOCAL_MODELS), description="Local models offered by name (a JSON list in the variable).")
     host: str = Field(default="127.0.0.1", description="Interface to listen on (0.0.0.0: every interface).")
     port: int = Field(default=7860, ge=1, le=65535, description="TCP port.")
 

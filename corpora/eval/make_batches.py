@@ -37,7 +37,6 @@ pairs) to dev when their hash says train.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import importlib.util
 import json
 import logging
@@ -59,7 +58,6 @@ QUOTAS: dict[str, int] = {"mesh-treats": 100, "mesh-causes": 50, "open": 15, "b3
                           "atc-class": 25, "approval": 50}
 CLASS_SIZE = (3, 6)
 MIN_APPROVAL_YEAR = 1985  # older ChEMBL years are often a record's date, not the first approval
-MAX_SYNONYMS = 4
 
 TREATS_TEMPLATES = [
     "What has been reported about {drug} for {disease}?",
@@ -129,17 +127,14 @@ def _sibling(name: str) -> ModuleType:
     return module
 
 
-def plain_name(name: str) -> str:
-    """'Acetylsalicylic acid' -> 'acetylsalicylic acid'; names with inner capitals kept ('L-DOPA')."""
-    return name.lower() if name[1:] == name[1:].lower() else name
-
-
-def drug_subject(inchikey: str) -> str:
-    return f"drug:{inchikey[:14]}"
-
-
-def pair_subject(drug: str, disease: str) -> str:
-    return f"mesh:{drug}|{disease}"
+_splits = _sibling("splits")
+drug_subject, pair_subject, held_subjects, split_of, split_questions = (
+    _splits.drug_subject, _splits.pair_subject, _splits.held_subjects, _splits.split_of, _splits.split_questions)
+_tables = _sibling("drug_tables")
+package_file, b3db_path, same_drug, plain_name = (_tables.package_file, _tables.b3db_path, _tables.same_drug,
+                                                  _tables.plain_name)
+drugbank_table, atc_codes, curated_synonyms, drug_names = (_tables.drugbank_table, _tables.atc_codes,
+                                                       _tables.curated_synonyms, _tables.drug_names)
 
 
 def _record(qid: str, question: str, kind: str, meta: dict[str, Any], gold: Any = None,
@@ -208,35 +203,6 @@ def mesh_questions(records: list[Any], quotas: dict[str, int] = QUOTAS) -> list[
 
 # --- molecules: B3DB, DrugBank ATC, ChEMBL approval years ----------------------------------------
 
-def package_file(package: str, *parts: str, install: str = "") -> Path:
-    """A data file inside an installed package, found without importing it (admet_ai pulls in torch)."""
-    spec = importlib.util.find_spec(package)
-    if spec is None or not spec.submodule_search_locations:
-        raise SystemExit(f"these questions need the {package!r} package (pip install {install or package})")
-    return Path(list(spec.submodule_search_locations)[0]).joinpath(*parts)
-
-
-def b3db_path() -> Path:
-    """B3DB_classification.tsv inside the qc-b3db package."""
-    return package_file("B3DB", "B3DB_classification.tsv", install="--no-deps qc-b3db")
-
-
-def same_drug(name: str, entry: Any, inchi: Any = None) -> bool:
-    """Whether a source's name really is this lexicon entry: the entry's preferred name (salt words
-    ignored) or, failing that, the same structure (InChIKey connectivity). Guards against entries
-    that merged several drugs' names (e.g. 'tafamidis' -> Meglumine)."""
-    from litmol.predictors.chem.lexicon import normalize_name
-
-    if normalize_name(name) == normalize_name(entry.name):
-        return True
-    if not isinstance(inchi, str) or not inchi.startswith("InChI="):
-        return False
-    from rdkit import Chem
-
-    key = Chem.InchiToInchiKey(inchi)
-    return bool(key) and key[:14] == entry.inchikey[:14]
-
-
 def b3db_questions(n: int = QUOTAS["b3db"]) -> list[dict[str, Any]]:
     """Half BBB+ ('yes'), half BBB- ('no') drugs whose B3DB name is an exact lexicon name."""
     import pandas as pd
@@ -276,42 +242,6 @@ def b3db_questions(n: int = QUOTAS["b3db"]) -> list[dict[str, Any]]:
     return out
 
 
-def drugbank_table():
-    """admet-ai's resources/data/drugbank_approved.csv: name, id, ATC codes and their names."""
-    import pandas as pd
-
-    path = package_file("admet_ai", "resources", "data", "drugbank_approved.csv", install="admet-ai")
-    cols = ["name", "id", "atc", "atc_name_1", "atc_name_4"]
-    return pd.read_csv(str(path), usecols=cols)[cols]
-
-
-def _codes(value: Any) -> list[str]:
-    return [c for c in str(value).split(";") if c and c != "nan"]
-
-
-def curated_synonyms() -> dict[str, list[str]]:
-    """normalized lexicon name -> the hand-curated synonyms (corpora/lexicon/synonyms.tsv) for it."""
-    from litmol.predictors.chem.lexicon import SYNONYMS_FILE, normalize_name
-
-    out: dict[str, list[str]] = defaultdict(list)
-    for line in SYNONYMS_FILE.read_text(encoding="utf-8").splitlines():
-        if line.strip() and not line.startswith("#") and "\t" in line:
-            synonym, target = line.split("\t", 1)
-            out[normalize_name(target)].append(synonym.strip())
-    return out
-
-
-def drug_names(name: str, curated: dict[str, list[str]]) -> list[str]:
-    """A DrugBank name and its curated synonyms (not the lexicon's merged names: some are wrong)."""
-    from litmol.predictors.chem.lexicon import normalize_name
-
-    out = [plain_name(name)]
-    for synonym in curated.get(normalize_name(name), []):
-        if normalize_name(synonym) not in {normalize_name(o) for o in out}:
-            out.append(synonym)
-    return out[:MAX_SYNONYMS]
-
-
 def atc_questions(n_group: int = QUOTAS["atc"], n_class: int = QUOTAS["atc-class"]) -> list[dict[str, Any]]:
     """short: a drug's ATC main group; list: the members of a small 5-character ATC class."""
     from litmol.predictors import default_lexicon
@@ -323,7 +253,7 @@ def atc_questions(n_group: int = QUOTAS["atc"], n_class: int = QUOTAS["atc-class
     members: dict[str, dict[str, str]] = defaultdict(dict)  # code -> inchikey -> DrugBank name
     single_group: dict[str, tuple[str, str, list[str], str]] = {}
     for name, dbid, atc, name1, name4 in drugbank_table().sort_values("id").itertuples(index=False):
-        codes = sorted(_codes(atc))
+        codes = sorted(atc_codes(atc))
         if not codes:
             continue
         if len(codes) == 1:
@@ -406,45 +336,6 @@ def build_questions(records: list[Any], quotas: dict[str, int] = QUOTAS) -> list
     """Every kind, in a fixed order."""
     return [*mesh_questions(records, quotas), *b3db_questions(quotas["b3db"]),
             *atc_questions(quotas["atc"], quotas["atc-class"]), *approval_questions(quotas["approval"])]
-
-
-def held_subjects() -> dict[str, str]:
-    """Subjects other committed sets already use: retrieval-test pairs -> test, agent-dev ones -> dev."""
-    pair = re.compile(r"^MeSH pair: (.+) x (.+)$")
-    retrieval: dict[str, dict[str, Any]] = {}
-    held: dict[str, str] = {}
-    for split in ("dev", "test"):
-        path = HERE / f"retrieval_{split}.jsonl"
-        for row in map(json.loads, path.read_text().splitlines() if path.exists() else []):
-            retrieval[row["id"]] = row
-            m = pair.match(row.get("source", ""))
-            if m and split == "test":
-                held[pair_subject(*m.groups())] = "test"
-    path = HERE / "agent_dev.jsonl"
-    for row in map(json.loads, path.read_text().splitlines() if path.exists() else []):
-        m = pair.match(retrieval.get(row.get("from") or "", {}).get("source", ""))
-        if m:
-            held.setdefault(pair_subject(*m.groups()), "dev")
-        if row.get("molecule"):
-            held.setdefault(drug_subject(row["molecule"]["inchikey"]), "dev")
-    return held
-
-
-def split_of(subject: str, held: dict[str, str] | None = None) -> str:
-    """60/20/20 by a hash of the subject; a held subject never lands in train (see module doc)."""
-    bucket = int(hashlib.sha256(subject.encode()).hexdigest(), 16) % 10
-    split = "train" if bucket < 6 else "dev" if bucket < 8 else "test"
-    hold = (held or {}).get(subject)
-    if hold == "test" or (hold == "dev" and split == "train"):
-        return hold
-    return split
-
-
-def split_questions(questions: list[dict[str, Any]], held: dict[str, str] | None = None) -> dict[str, list[dict]]:
-    out: dict[str, list[dict]] = {s: [] for s in SPLITS}
-    for q in questions:
-        out[split_of(q["meta"]["subject"], held)].append(q)
-    return out
 
 
 def render(rows: list[dict[str, Any]]) -> str:

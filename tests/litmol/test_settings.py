@@ -82,3 +82,15 @@ def test_every_section_has_a_table_and_unknown_sections_are_refused(config):
     assert {kind.TABLE for kind in SECTIONS.values()} == set(SECTIONS)
     with pytest.raises(ValueError, match="unknown settings section"):
         Settings.load(retrivel={"index_name": "x"})
+
+
+def test_the_readme_documents_every_setting_and_its_variable():
+    from litmol.paths import SOURCE_ROOT
+    from litmol.settings import SECTIONS
+
+    readme = (SOURCE_ROOT / "README.md").read_text(encoding="utf-8")
+    for name, kind in SECTIONS.items():
+        for field in kind.model_fields:
+            assert f"`{name}.{field}`" in readme, f"{name}.{field} is not in the README's settings table"
+            for variable in (v for v in kind.env_names(field) if v.isupper()):
+                assert f"`{variable}`" in readme, variable
