@@ -90,11 +90,13 @@ def wait_ready(url: str, proc: subprocess.Popen, log: Path, timeout: float = 120
     pytest.fail(f"server not ready after {timeout} s: {log.read_text()[-2000:]}")
 
 
-@pytest.fixture(scope="module")
-def service(tmp_path_factory):
+@contextlib.contextmanager
+def running_server(folder: Path, *options: str):
+    """A real `litmol serve predictors` on a free loopback port, ready; stopped (cleanly, with no
+    traceback in its log) when the block ends."""
     port = free_port()
-    log = tmp_path_factory.mktemp("service") / "server.log"
-    proc = start_server(port, log, "--batch-timeout", "0.2", "--max-batch-size", "8", "--max-payload-mb", "1")
+    log = folder / "server.log"
+    proc = start_server(port, log, *options)
     url = f"http://127.0.0.1:{port}"
     try:
         wait_ready(url, proc, log)
@@ -102,6 +104,13 @@ def service(tmp_path_factory):
     finally:
         stop_server(proc)
     assert proc.returncode == 0 and "Traceback" not in log.read_text(), log.read_text()[-3000:]
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory):
+    with running_server(tmp_path_factory.mktemp("service"), "--batch-timeout", "0.2", "--max-batch-size", "8",
+                        "--max-payload-mb", "1") as running:
+        yield running
 
 
 @pytest.fixture(scope="module")

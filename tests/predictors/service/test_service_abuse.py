@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from types import SimpleNamespace
 
 import httpx
 import pytest
@@ -19,10 +18,7 @@ import pytest
 from tests.predictors.service.test_service import (
     ASPIRIN,
     csv_smiles,
-    free_port,
-    start_server,
-    stop_server,
-    wait_ready,
+    running_server,
 )
 
 pytestmark = pytest.mark.integration
@@ -32,16 +28,8 @@ SMALL_REQUEST_BOUND_S = 5.0  # idle, it takes ~0.05 s; before the fix, abandoned
 
 @pytest.fixture(scope="module")
 def abuse_service(tmp_path_factory):
-    port = free_port()
-    log = tmp_path_factory.mktemp("abuse") / "server.log"
-    proc = start_server(port, log, "--device", "cpu", "--request-timeout", "120")
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_ready(url, proc, log)
-        yield SimpleNamespace(url=url, log=log)
-    finally:
-        stop_server(proc)
-    assert proc.returncode == 0 and "Traceback" not in log.read_text(), log.read_text()[-3000:]
+    with running_server(tmp_path_factory.mktemp("abuse"), "--device", "cpu", "--request-timeout", "120") as running:
+        yield running
 
 
 def heavy_molecules(n: int = 1_000) -> list[str]:
