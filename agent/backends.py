@@ -24,7 +24,32 @@ def local_backend(model: str | None = None, settings: AgentSettings | None = Non
     """Qwen2.5-Coder-Instruct 0.5B (default) or 1.5B from PyPI packages, or an HF id/path; CPU or GPU."""
     from .local_chat import LocalChatModel
 
-    return LocalChatModel(model_name=model or "0.5b", **kwargs)
+    settings = settings or AgentSettings()
+    kwargs.setdefault("engine", resolve_engine(kwargs.get("engine") or settings.engine))
+    kwargs.setdefault("adapter", settings.adapter)
+    kwargs.setdefault("quantization", settings.quantization)
+    return LocalChatModel(model_name=model or settings.model or "0.5b", **kwargs)
+
+
+def resolve_engine(engine: str) -> str:
+    """`auto` is llama-cpp when llama-cpp-python is installed, else transformers; others as given."""
+    if engine != "auto":
+        return engine
+    import importlib.util
+
+    return "llama-cpp" if importlib.util.find_spec("llama_cpp") is not None else "transformers"
+
+
+def describe_chat_model(model: Any) -> dict[str, Any]:
+    """{backend, model, engine, quantization} of a chat model, as `ask --json` and eval's run.json record it."""
+    describe = getattr(model, "describe", None)
+    if callable(describe):
+        return describe()
+    base_url = getattr(model, "openai_api_base", None)
+    if base_url:
+        return {"backend": "openai", "model": getattr(model, "model_name", None), "engine": "server",
+                "base_url": base_url}
+    return {"backend": type(model).__name__}
 
 
 @register_backend("openai")

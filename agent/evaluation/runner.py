@@ -56,12 +56,15 @@ class RunConfig(BaseModel):
     backend: str = Field(description="Chat-model backend: local or openai.")
     model: str | None = Field(default=None, description="Model name or path given to the backend (None: default).")
     base_url: str | None = Field(default=None, description="OpenAI-compatible endpoint, when given.")
+    engine: str | None = Field(default=None, description="Local inference engine (llama-cpp, transformers); None: a server.")
+    quantization: str | None = Field(default=None, description="llama-cpp weights: shipped, q4_0 or q8_0.")
+    adapter: str | None = Field(default=None, description="LoRA adapter of the local model, when given.")
     max_steps: int = Field(ge=1, description="Model calls per question at most.")
     self_consistency: bool = Field(default=False, description="Yes/no questions are also asked reworded.")
     seed: int = Field(default=0, description="Seed for Python's and torch's random generators.")
 
 
-IDENTITY = ("input_sha256", "backend", "model", "max_steps", "self_consistency")
+IDENTITY = ("input_sha256", "backend", "model", "engine", "quantization", "adapter", "max_steps", "self_consistency")
 
 
 def _now() -> str:
@@ -164,6 +167,14 @@ def retrieved_in_order(messages: list[Any]) -> list[str]:
     return list(seen)
 
 
+def _prefilled(messages: list[Any]) -> int | None:
+    """Prompt tokens the local model actually computed (the rest came from its KV cache); None for
+    models that do not report it (servers)."""
+    counts = [m.response_metadata.get("prefilled_tokens") for m in messages if getattr(m, "type", None) == "ai"]
+    counts = [c for c in counts if c is not None]
+    return int(sum(counts)) if counts else None
+
+
 def _tokens(messages: list[Any]) -> tuple[int, int]:
     used_in = used_out = 0
     for m in messages:
@@ -172,6 +183,17 @@ def _tokens(messages: list[Any]) -> tuple[int, int]:
             used_in += int(usage.get("input_tokens") or 0)
             used_out += int(usage.get("output_tokens") or 0)
     return used_in, used_out
+
+
+def _runtime(session: Any) -> dict[str, Any] | None:
+    """{backend, model, engine, quantization} of the session's chat model (None if it cannot load)."""
+    from ..backends import describe_chat_model
+
+    try:
+        return describe_chat_model(session.chat_model)
+    except Exception as exc:  # a model that fails to load fails every question; the run records that
+        logger.info("no runtime description (%s)", exc)
+        return None
 
 
 def _error_text(exc: BaseException) -> str:
@@ -199,7 +221,7 @@ def _ask(question: str, session: Any, max_steps: int) -> tuple[dict[str, Any], s
         "invalid_tool_calls": sum(len(getattr(m, "invalid_tool_calls", None) or []) for m in result.messages
                                   if getattr(m, "type", None) == "ai"),
         "retrieved_pmids": retrieved_in_order(result.messages),
-        "tokens_in": tokens_in, "tokens_out": tokens_out,
+        "tokens_in": tokens_in, "tokens_out": tokens_out, "tokens_prefilled": _prefilled(result.messages),
         "latency_s": round(result.latency_s, 3),
         "timing": {k: round(float(v), 3) for k, v in result.timing.items()},
     }, None
@@ -305,6 +327,7 @@ def run_batch(questions: list[Question], session: Any, out_dir: str | Path, conf
     run = (previous or {}) | {
         "config": config.model_dump(), "status": "running", "litmol_version": _version(),
         "git_commit": git_commit, "git_dirty": git_dirty, "index_manifest": probe.manifest,
+        "runtime": _runtime(session),
         "skipped_invalid": [i.to_dict() for i in skipped_invalid or []],
         "started": (previous or {}).get("started") or _now(), "finished": None}
     sitting = {"started": _now(), "finished": None, "workers": workers, "limit": limit,  # this invocation

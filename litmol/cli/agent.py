@@ -33,9 +33,12 @@ def cmd_ask(args: argparse.Namespace) -> int:
     question = " ".join(args.question).strip()
     if not question:
         raise UsageError("ask needs a question")
-    result = open_session(args).ask(question)
+    from litmol.agent.backends import describe_chat_model
+
+    session = open_session(args)
+    result = session.ask(question)
     if args.json:
-        print_json(result.to_dict())
+        print_json(result.to_dict() | {"runtime": describe_chat_model(session.chat_model)})
         return EXIT_OK
     print(result.answer)
     for c in result.citations:

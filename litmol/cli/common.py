@@ -63,9 +63,20 @@ def add_model_arguments(p: argparse.ArgumentParser) -> None:
     from the [agent] settings (litmol.toml, LITMOL_AGENT_*)."""
     p.add_argument("--backend", choices=["local", "openai"],
                    help="local (default): a model on this machine; openai: an OpenAI-compatible server")
-    p.add_argument("--model", help="local: 0.5b (default), 1.5b, a folder or HF id; openai: the served model name")
+    p.add_argument("--model", help="local: 0.5b (default), 1.5b, a folder, a .gguf file or HF id; openai: the "
+                   "served model name")
+    add_engine_argument(p)
     p.add_argument("--base-url", help="OpenAI-compatible endpoint (default $LITMOL_OPENAI_BASE_URL)")
     p.add_argument("--max-steps", type=positive, help="model calls per question at most (default 6)")
+
+
+def add_engine_argument(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--engine", choices=["auto", "llama-cpp", "transformers"],
+                   help="local inference engine: llama-cpp (the shipped quantized GGUF, fast on CPU), transformers "
+                   "(fp32 PyTorch, the reference); default auto: llama-cpp when installed")
+    p.add_argument("--adapter", metavar="PATH", help="a LoRA adapter for the local model (PEFT folder or .gguf)")
+    p.add_argument("--quantization", choices=["shipped", "q4_0", "q8_0"],
+                   help="llama-cpp weights of a shipped model: shipped (Q4_K_M), or re-quantized once to q4_0 or q8_0")
 
 
 def add_allow_damaged(p: argparse.ArgumentParser) -> None:
@@ -77,7 +88,8 @@ def add_allow_damaged(p: argparse.ArgumentParser) -> None:
 def agent_settings(args: argparse.Namespace) -> Settings:
     """The settings with --backend/--model/--max-steps applied to the agent section."""
     current = settings(args)
-    given = {"backend": args.backend, "model": args.model, "max_model_calls": args.max_steps}
+    given = {"backend": args.backend, "model": args.model, "max_model_calls": args.max_steps,
+             "engine": args.engine, "adapter": args.adapter, "quantization": args.quantization}
     if args.backend == "openai" and not args.model:  # the server's model name, not the local default
         given["model"] = current.agent.openai_model
     update = {k: v for k, v in given.items() if v is not None}

@@ -42,9 +42,14 @@ def cmd_eval_run(args: argparse.Namespace, chat_model: Any = None) -> int:
                          "(fix them or pass --skip-invalid)")
     if not batch.questions:
         raise UsageError(f"{args.file}: no valid questions")
+    from litmol.agent.backends import resolve_engine
+
     agent = agent_settings(args).agent
+    local = {"engine": resolve_engine(agent.engine), "adapter": agent.adapter,
+             "quantization": agent.quantization if resolve_engine(agent.engine) == "llama-cpp" else None}
     config = RunConfig(input_path=str(args.file), input_sha256=batch.sha256, n_questions=len(batch.questions),
                        backend=agent.backend, model=args.model, base_url=args.base_url,
+                       **(local if agent.backend == "local" else {}),
                        max_steps=agent.max_model_calls, self_consistency=args.self_consistency, seed=args.seed)
     out = Path(args.out)
     prepare_run_dir(out, config)  # refuse a mismatched folder before a model loads

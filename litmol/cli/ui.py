@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 from typing import Any
 
-from .common import EXIT_OK, UsageError, positive, settings
+from .common import EXIT_OK, UsageError, add_engine_argument, positive, settings
 
 
 def _auth(value: str) -> tuple[str, str]:
@@ -43,6 +44,9 @@ def cmd_ui(args: argparse.Namespace) -> int:
     from litmol.agent.session import AgentSession
 
     config = settings(args)
+    engine = {k: v for k in ("engine", "adapter", "quantization") if (v := getattr(args, k))}
+    if engine:  # the local models the app offers run on this engine
+        config = args.settings = replace(config, agent=config.agent.model_copy(update=engine))
     host, port = args.host or config.ui.host, args.port or config.ui.port
     try:
         endpoints = _endpoints(args)
@@ -94,6 +98,7 @@ def register(sub: Any, shared: argparse.ArgumentParser) -> None:
                    help="openai: offer the OpenAI-compatible server at --base-url first (it gets OPENAI_API_KEY); "
                    "browsers choose only among the models offered here and in LITMOL_UI_ENDPOINTS")
     p.add_argument("--base-url", help="the OpenAI-compatible server for --backend openai")
+    add_engine_argument(p)
     p.add_argument("--no-preload", dest="preload", action="store_false",
                    help="load the model on the first question instead of at start")
     p.set_defaults(func=cmd_ui)

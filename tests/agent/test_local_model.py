@@ -1,4 +1,5 @@
-"""The real local model (Qwen2.5-Coder-0.5B from the PyPI parts): tool calls valid by construction."""
+"""The real local model (Qwen2.5-Coder-0.5B from the PyPI parts) on each engine: tool calls valid by
+construction, the KV prefix reused, the answer streamed."""
 
 from __future__ import annotations
 
@@ -12,15 +13,15 @@ PROMPTS = ["Find studies on metformin and breast cancer risk.",
            "What is the SMILES of ibuprofen?"]
 
 
-@pytest.fixture(scope="module")
-def chat_model(tmp_path_factory):
+@pytest.fixture(scope="module", params=["llama-cpp", "transformers"])
+def chat_model(request, tmp_path_factory):
     import os
 
     from litmol.agent.local_chat import LocalChatModel
 
     home = os.environ.get("LITMOL_HOME") or str(tmp_path_factory.mktemp("llm-home"))
     os.environ["LITMOL_HOME"] = home  # the dequantized weights are cached here once
-    return LocalChatModel(model_name="0.5b", max_new_tokens=64)
+    return LocalChatModel(model_name="0.5b", engine=request.param, max_new_tokens=64)
 
 
 @pytest.mark.parametrize("prompt", PROMPTS)

@@ -91,6 +91,7 @@ def test_ask_json_contract_with_openai_backend(built_home, slice_records, openai
     assert f"[PMID:{cited['pmid']}]" in result["answer"] and FABRICATED not in result["answer"]
     assert result["removed_citations"] == [FABRICATED] and "citation removed" in result["answer"]
     assert isinstance(result["latency_s"], float) and result["latency_s"] > 0
+    assert result["runtime"] == {"backend": "openai", "model": "m", "engine": "server", "base_url": openai_server}
     # the model saw our tools and the system prompt that says passages are data
     first = OpenAIProtocol.requests[0]
     assert {t["function"]["name"] for t in first["tools"]} >= {"search_literature", "predict_properties"}

@@ -1,0 +1,209 @@
+"""The local model's engines: selection and fallbacks, the two engines agreeing on the real 0.5B,
+prefix reuse across questions, and LoRA adapters on both engines."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+
+def test_auto_picks_llama_cpp_when_installed_and_transformers_otherwise(monkeypatch):
+    import importlib.util
+
+    from litmol.agent.backends import resolve_engine
+
+    assert resolve_engine("transformers") == "transformers" and resolve_engine("llama-cpp") == "llama-cpp"
+    installed = importlib.util.find_spec("llama_cpp") is not None
+    assert resolve_engine("auto") == ("llama-cpp" if installed else "transformers")
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None)
+    assert resolve_engine("auto") == "transformers"
+
+
+def test_a_missing_engine_names_what_to_install(monkeypatch, tmp_path):
+    from litmol.agent.engines import EngineNotAvailableError, LlamaCppEngine
+
+    monkeypatch.setitem(sys.modules, "llama_cpp", None)  # as if llama-cpp-python were not installed
+    with pytest.raises(EngineNotAvailableError, match=r"llama-cpp-python.*--engine transformers"):
+        LlamaCppEngine(str(tmp_path / "model.gguf"))
+
+
+def test_the_llama_cpp_engine_refuses_what_it_cannot_read(tmp_path):
+    from litmol.agent.weights import ModelNotAvailableError, resolve_model
+
+    with pytest.raises(ModelNotAvailableError, match="no .gguf file"):
+        resolve_model(str(tmp_path), "llama-cpp")
+    with pytest.raises(ModelNotAvailableError, match="--engine transformers"):
+        resolve_model("Qwen/Qwen2.5-0.5B-Instruct", "llama-cpp")
+
+
+def test_engine_and_adapter_come_from_the_settings_and_the_options(monkeypatch):
+    from litmol.cli.common import agent_settings
+    from litmol.cli.main import build_parser
+
+    monkeypatch.setenv("LITMOL_AGENT_ENGINE", "transformers")
+    args = build_parser().parse_args(["ask", "q"])
+    assert agent_settings(args).agent.engine == "transformers"
+    args = build_parser().parse_args(["ask", "q", "--engine", "llama-cpp", "--adapter", "/x/lora"])
+    agent = agent_settings(args).agent
+    assert (agent.engine, agent.adapter) == ("llama-cpp", "/x/lora")
+
+
+def test_an_openai_server_is_described_by_its_url():
+    from langchain_openai import ChatOpenAI
+
+    from litmol.agent.backends import describe_chat_model
+
+    model = ChatOpenAI(model="qwen", base_url="http://127.0.0.1:9/v1", api_key="x")
+    assert describe_chat_model(model) == {"backend": "openai", "model": "qwen", "engine": "server",
+                                          "base_url": "http://127.0.0.1:9/v1"}
+
+
+@pytest.fixture(scope="module")
+def llm_home(tmp_path_factory):
+    import os
+
+    home = os.environ.get("LITMOL_HOME") or str(tmp_path_factory.mktemp("llm-home"))
+    os.environ["LITMOL_HOME"] = home  # the joined GGUF / dequantized weights are cached here once
+    return home
+
+
+def _prompt_ids(lm, question: str) -> list[int]:
+    from bench.llm_runtime import prompt_messages, tool_specs
+
+    ids = lm.tokenizer.apply_chat_template(prompt_messages(question), tools=tool_specs(), add_generation_prompt=True,
+                                           tokenize=True)
+    return list(ids["input_ids"] if hasattr(ids, "input_ids") else ids)
+
+
+def _greedy(lm, ids: list[int], n: int) -> list[int]:
+    import torch
+
+    logits, _ = lm.engine.prefill(ids)
+    out = []
+    for _ in range(n):
+        out.append(int(torch.argmax(logits)))
+        logits = lm.engine.step(out[-1])
+    return out
+
+
+@pytest.mark.slow
+def test_both_engines_read_the_same_prompt_and_agree_on_the_first_tokens(llm_home):
+    from litmol.agent.local_lm import load_local_lm
+
+    fast, reference = load_local_lm("0.5b", "llama-cpp"), load_local_lm("0.5b", "transformers")
+    assert fast.describe() == {"model": "0.5b", "engine": "llama-cpp", "quantization": "Q4_K_M"}
+    ids = _prompt_ids(fast, "Does caffeine cross the blood-brain barrier?")
+    assert ids == _prompt_ids(reference, "Does caffeine cross the blood-brain barrier?")
+    # the shipped Q4_K_M weights are the same numbers both ways (dequantized for transformers)
+    assert _greedy(fast, ids, 12) == _greedy(reference, ids, 12)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("engine", ["llama-cpp", "transformers"])
+def test_a_second_question_prefills_only_its_own_tokens(llm_home, engine):
+    from litmol.agent.local_lm import load_local_lm
+
+    lm = load_local_lm("0.5b", engine)
+    first = _prompt_ids(lm, "Is metformin associated with a lower risk of breast cancer?")
+    second = _prompt_ids(lm, "Does caffeine cross the blood-brain barrier?")
+    lm.engine.reset()
+    assert lm.engine.prefill(first)[1] == len(first)
+    _, prefilled = lm.engine.prefill(second)
+    assert prefilled < 0.1 * len(second)  # the system prompt and tool schemas stayed cached
+
+
+@pytest.mark.slow
+def test_a_lora_adapter_loads_on_both_engines_and_they_agree(llm_home, tmp_path):
+    """A tiny real PEFT adapter (rank 4 on q/v projections, seeded non-zero B so it changes the
+    output): transformers merges it, llama.cpp reads its GGUF conversion; both move the logits alike."""
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    from litmol.agent.local_lm import load_local_lm
+    from litmol.agent.weights import resolve_model
+
+    base = AutoModelForCausalLM.from_pretrained(resolve_model("0.5b", "transformers").weights, dtype=torch.float32)
+    torch.manual_seed(0)
+    peft = get_peft_model(base, LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"],
+                                           init_lora_weights=False))
+    with torch.no_grad():
+        for name, p in peft.named_parameters():
+            if "lora_B" in name:
+                p.normal_(0, 0.5)  # strong enough to change what the model says
+    adapter = tmp_path / "tiny-lora"
+    peft.save_pretrained(str(adapter))
+
+    plain = load_local_lm("0.5b", "llama-cpp")
+    fast = load_local_lm("0.5b", "llama-cpp", str(adapter))
+    reference = load_local_lm("0.5b", "transformers", str(adapter))
+    assert fast.describe()["quantization"] == "Q4_K_M + LoRA"
+    ids = _prompt_ids(fast, "Name a drug that lowers blood pressure.")
+    plain_logits, _ = plain.engine.prefill(ids)
+    fast_logits, _ = fast.engine.prefill(ids)
+    reference_logits, _ = reference.engine.prefill(ids)
+    assert (fast_logits - plain_logits).abs().max() > 1.0  # the adapter is live on llama.cpp
+    # and it is the same adapter: llama.cpp's logits move the way transformers' merged ones do
+    assert torch.corrcoef(torch.stack([fast_logits - plain_logits, reference_logits - plain_logits]))[0, 1] > 0.75  # unrelated changes: about 0
+    assert int(fast_logits.argmax()) == int(reference_logits.argmax())
+
+
+@pytest.mark.slow
+def test_the_shared_prefix_state_is_saved_once_and_a_fresh_engine_starts_from_it(llm_home, tmp_path):
+    from litmol.agent.engines import LlamaCppEngine
+    from litmol.agent.local_lm import load_local_lm
+    from litmol.agent.weights import resolve_model
+
+    lm = load_local_lm("0.5b", "llama-cpp")
+    ids = _prompt_ids(lm, "Does caffeine cross the blood-brain barrier?")
+    from bench.llm_runtime import prompt_messages, tool_specs
+
+    prefix = lm.tokenizer.apply_chat_template(prompt_messages("x")[:1], tools=tool_specs(), tokenize=True)
+    prefix = list(prefix["input_ids"] if hasattr(prefix, "input_ids") else prefix)  # system prompt + tools
+    assert ids[: len(prefix)] == prefix
+    weights = resolve_model("0.5b", "llama-cpp").weights
+    first = LlamaCppEngine(weights)
+    assert first.warm_prefix(prefix, tmp_path) == "computed" and len(list(tmp_path.glob("*.state"))) == 1
+    second = LlamaCppEngine(weights)
+    assert second.warm_prefix(prefix, tmp_path) == "disk" and second.cached_ids == prefix
+    _, prefilled = second.prefill(ids)
+    assert prefilled == len(ids) - len(prefix)
+    cold = LlamaCppEngine(weights)
+
+    class Wrap:  # _greedy reads .engine
+        def __init__(self, engine):
+            self.engine = engine
+
+    assert _greedy(Wrap(second), ids, 8) == _greedy(Wrap(cold), ids, 8)
+    # a damaged state file is not trusted: computed again
+    state = next(tmp_path.glob("*.state"))
+    state.write_bytes(state.read_bytes()[:-100])
+    assert LlamaCppEngine(weights).warm_prefix(prefix, tmp_path) == "computed"
+
+
+def test_the_call_grammar_bounds_every_free_string_and_list():
+    """A small model can repeat inside a string argument until its budget ends (7 of 108 dev
+    questions did): the grammar bounds strings and lists, so every call closes and parses."""
+    from langchain_core.utils.function_calling import convert_to_openai_tool
+
+    from litmol.agent.local_lm import MAX_ARG_CHARS, tool_call_schema
+    from litmol.agent.tools import ANSWER_TOOL, TOOLS
+
+    schema = tool_call_schema([convert_to_openai_tool(t) for t in [*TOOLS, ANSWER_TOOL]])
+
+    def walk(node):
+        if isinstance(node, dict):
+            if node.get("type") == "string":
+                assert "enum" in node or "const" in node or node.get("maxLength") == MAX_ARG_CHARS, node
+            if node.get("type") == "array":
+                assert node.get("maxItems"), node
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(schema)
+    search = next(o for o in schema["anyOf"] if o["properties"]["name"]["const"] == "search_literature")
+    assert search["properties"]["arguments"]["properties"]["query"]["maxLength"] == MAX_ARG_CHARS
