@@ -156,8 +156,8 @@ class LlamaCppEngine(Engine):
             import llama_cpp
         except ImportError:
             raise EngineNotAvailableError(
-                "the llama-cpp engine needs llama-cpp-python (pip install 'litmol[llama-cpp]', or "
-                "'pip install llama-cpp-python'); or use --engine transformers") from None
+                "the llama-cpp engine needs llama-cpp-python, which `make install` builds (or: pip install "
+                "llama-cpp-python); or use --engine transformers") from None
         t = time.perf_counter()
         cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
         self.gguf, self.adapter = gguf, adapter
