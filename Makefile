@@ -10,10 +10,9 @@ LITMOL  := $(BIN)/litmol
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
 
-# llama.cpp is built from source by llama-cpp-python (3-4 minutes on 2 cores, once: pip caches the
-# wheel). On x86-64 it is built for AVX2/FMA plus the AVX-512 sets this CPU has, not -march=native:
+# llama.cpp is built from source by llama-cpp-python (once: pip caches the wheel). On x86-64 it is built for AVX2/FMA plus the AVX-512 sets this CPU has, not -march=native:
 # a native build on a CPU with AMX crashed (SIGSEGV in the first batch) where the AMX tile state is
-# not granted. AVX-512 doubled prefill here (bench/README.md, "Local LLM runtime").
+# not granted.
 CPU_FLAGS := $(shell grep -m1 -o -w -E 'avx512f|avx512_vnni|avx512_bf16|avx512vbmi' /proc/cpuinfo 2>/dev/null | sort -u)
 LLAMA_X86 := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON \
 	$(if $(filter avx512f,$(CPU_FLAGS)),-DGGML_AVX512=ON) $(if $(filter avx512_vnni,$(CPU_FLAGS)),-DGGML_AVX512_VNNI=ON) \

@@ -164,17 +164,6 @@ def shipped_gguf(spec: ShippedModel, progress: bool = True) -> Path:
     return folder
 
 
-def verify_gguf(folder: Path) -> None:
-    """Recompute the joined file's SHA-256 against its manifest (a full read; `litmol` checks the size)."""
-    manifest = json.loads((folder / MANIFEST).read_text())
-    digest = hashlib.sha256()
-    with (folder / manifest["file"]).open("rb") as fh:
-        while chunk := fh.read(16 << 20):
-            digest.update(chunk)
-    if digest.hexdigest() != manifest["sha256"]:
-        raise ModelNotAvailableError(f"{folder / manifest['file']} is damaged (checksum mismatch); delete {folder}")
-
-
 @dataclass(frozen=True, slots=True)
 class ModelFiles:
     """Where an engine finds a model: its weights (a folder, HF id or .gguf file) and its tokenizer."""

@@ -8,7 +8,8 @@ Each engine x model runs in its own process (so peak RSS is its own), one after 
 3. question 2 after question 1: tokens actually prefilled vs its prompt (the shared system prompt
    and tool schemas stay in the KV cache), and the prefill seconds it took;
 4. peak RSS of the process (load + all of the above);
-5. `litmol ask QUESTION --json` in a fresh process on that runtime: wall seconds and peak RSS (the
+5. with --cold: the first load on an empty LITMOL_HOME (join the GGUF parts / dequantize, then load);
+6. `litmol ask QUESTION --json` in a fresh process on that runtime: wall seconds and peak RSS (the
    index, embedder and predictors included), with the shared-prefix state cold and then saved.
 
     python bench/llm_runtime.py                     # 0.5b: transformers fp32, llama-cpp Q4_K_M / Q4_0 / Q8_0
@@ -17,6 +18,7 @@ Each engine x model runs in its own process (so peak RSS is its own), one after 
 
 from __future__ import annotations
 
+import argparse
 import json
 import resource
 import subprocess
@@ -84,6 +86,20 @@ def measure(variant: str, model: str) -> dict:
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}
 
 
+def cold_load(variant: str, model: str) -> dict:
+    """Seconds to the first loaded model on an empty LITMOL_HOME (this process only)."""
+    import os
+    import tempfile
+
+    os.environ["LITMOL_HOME"] = tempfile.mkdtemp(prefix="litmol-cold-")
+    from litmol.agent.local_lm import load_local_lm
+
+    engine, _, quantization = variant.partition(":")
+    t = time.perf_counter()
+    load_local_lm(model, engine, quantization=quantization or "shipped")
+    return {"cold_load_s": round(time.perf_counter() - t, 1)}
+
+
 ASK = "Does caffeine cross the blood-brain barrier?"
 
 
@@ -108,10 +124,15 @@ def main() -> None:
                     help="comma-separated ENGINE[:QUANTIZATION]")
     ap.add_argument("--name", default="llm_runtime", help="bench/results/NAME.json (default llm_runtime)")
     ap.add_argument("--ask", action="store_true", help="also time `litmol ask` (needs the default index)")
-    ap.add_argument("--one", nargs=2, metavar=("ENGINE", "MODEL"), help=argparse_suppress())
+    ap.add_argument("--cold", action="store_true", help="also time the first load on an empty LITMOL_HOME")
+    ap.add_argument("--one-cold", nargs=2, help=argparse.SUPPRESS)
+    ap.add_argument("--one", nargs=2, metavar=("ENGINE", "MODEL"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.one:  # the child process
         print(json.dumps(measure(*args.one)))
+        return
+    if args.one_cold:
+        print(json.dumps(cold_load(*args.one_cold)))
         return
     rows = []
     for model in args.models.split(","):
@@ -121,6 +142,10 @@ def main() -> None:
                 print(f"{engine} {model}: failed: {out.stderr.strip().splitlines()[-1:]}", file=sys.stderr)
                 continue
             row = json.loads(out.stdout.strip().splitlines()[-1])
+            if args.cold:
+                cold = subprocess.run([sys.executable, __file__, "--one-cold", engine, model], capture_output=True,
+                                      text=True, check=True)
+                row |= json.loads(cold.stdout.strip().splitlines()[-1])
             if args.ask:
                 name, _, quantization = engine.partition(":")
                 row |= ask_run(name, quantization or "shipped", model)
@@ -135,14 +160,8 @@ def main() -> None:
             r["prefill_x"] = round(r["prefill_tok_s"] / ref["prefill_tok_s"], 2)
     print(table(rows, ["engine", "model", "quantization", "load_s", "prompt_tokens", "prefill_tok_s", "prefill_x",
                        "decode_tok_s", "decode_x", "q2_prefilled", "q2_prompt_tokens", "q2_prefill_s", "peak_rss_mb", "ask_s",
-                       "warm_ask_s", "ask_peak_rss_mb"]))
+                       "warm_ask_s", "ask_peak_rss_mb", "cold_load_s"]))
     print(f"-> {save(args.name, {'rows': rows, 'decode_tokens': DECODE_TOKENS, 'questions': QUESTIONS})}")
-
-
-def argparse_suppress() -> str:
-    import argparse
-
-    return argparse.SUPPRESS
 
 
 if __name__ == "__main__":

@@ -343,11 +343,6 @@ class Settings:
         return rows
 
 
-def config_file_in_effect() -> Path | None:
-    """The litmol.toml read (None: defaults and environment only)."""
-    return find_config_file()
-
-
 def quiet_libraries(progress: bool = True) -> None:
     """Quiet third-party libraries that read the environment themselves (transformers' warnings,
     tokenizers' fork notice; tqdm bars when `progress` is off). Call once at start-up."""

@@ -1,7 +1,7 @@
 """Scripted question batches: validate a JSONL batch, run it through the agent (resumable, in
 parallel), score it, report it (HTML + Markdown), and compare two runs with paired tests.
 
-Public API (modules load on first use, so the CLI's --help stays instant; the command is in litmol/cli):
+Public API (modules load on first use, so the CLI's --help stays instant; the command is in cli/):
     load_questions, Question, InvalidBatchError      questions.py
     run_batch, RunConfig, read_results               runner.py
     compute_metrics                                  metrics.py

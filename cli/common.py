@@ -86,26 +86,15 @@ def add_allow_damaged(p: argparse.ArgumentParser) -> None:
 
 
 def agent_settings(args: argparse.Namespace) -> Settings:
-    """The settings with --backend/--model/--max-steps applied to the agent section."""
+    """The settings with --backend/--model/--base-url/--max-steps/--engine/... applied to the agent section."""
     current = settings(args)
     given = {"backend": args.backend, "model": args.model, "max_model_calls": args.max_steps,
-             "engine": args.engine, "adapter": args.adapter, "quantization": args.quantization}
+             "engine": args.engine, "adapter": args.adapter, "quantization": args.quantization,
+             "openai_base_url": args.base_url}
     if args.backend == "openai" and not args.model:  # the server's model name, not the local default
         given["model"] = current.agent.openai_model
     update = {k: v for k, v in given.items() if v is not None}
     return replace(current, agent=current.agent.model_copy(update=update)) if update else current
-
-
-def chat_model(args: argparse.Namespace) -> Any:
-    """The chat model for --backend/--model/--base-url (else the agent settings), checked before any
-    question runs: a local model is loaded (a missing one is a usage error), a server must answer."""
-    from litmol.agent.backends import check_backend, make_chat_model
-
-    agent = agent_settings(args).agent
-    extra = {"base_url": args.base_url} if args.base_url else {}
-    model = make_chat_model(agent.backend, agent.model, settings=agent, **extra)
-    check_backend(model)
-    return model
 
 
 def split_list(value: str | None) -> list[str] | None:

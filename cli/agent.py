@@ -7,7 +7,7 @@ import argparse
 import sys
 from typing import Any
 
-from .common import EXIT_OK, UsageError, add_model_arguments, agent_settings, chat_model, print_json
+from .common import EXIT_OK, UsageError, add_model_arguments, agent_settings, print_json
 
 
 def open_session(args: argparse.Namespace, model: Any = None, require_index: bool = True):
@@ -17,7 +17,7 @@ def open_session(args: argparse.Namespace, model: Any = None, require_index: boo
     from litmol.agent.session import AgentSession
     from litmol.retrieval import EmptyIndexError
 
-    session = AgentSession(agent_settings(args))
+    session = AgentSession(agent_settings(args), model)
     try:
         notice = session.index.notice
     except EmptyIndexError:
@@ -26,7 +26,9 @@ def open_session(args: argparse.Namespace, model: Any = None, require_index: boo
         notice = None  # the run records that no index was there; literature tools say so to the model
     if notice and not getattr(args, "json", False):
         print(f"note: {notice}", file=sys.stderr)
-    return session.with_chat_model(model if model is not None else chat_model(args))
+    if model is None:
+        session.check()  # the model the options name: loaded now, or its server asked, before any question
+    return session
 
 
 def cmd_ask(args: argparse.Namespace) -> int:

@@ -45,8 +45,9 @@ def cmd_eval_run(args: argparse.Namespace, chat_model: Any = None) -> int:
     from litmol.agent.backends import resolve_engine
 
     agent = agent_settings(args).agent
-    local = {"engine": resolve_engine(agent.engine), "adapter": agent.adapter,
-             "quantization": agent.quantization if resolve_engine(agent.engine) == "llama-cpp" else None}
+    engine = resolve_engine(agent.engine)
+    local = {"engine": engine, "adapter": agent.adapter,
+             "quantization": agent.quantization if engine == "llama-cpp" else None}
     config = RunConfig(input_path=str(args.file), input_sha256=batch.sha256, n_questions=len(batch.questions),
                        backend=agent.backend, model=args.model, base_url=args.base_url,
                        **(local if agent.backend == "local" else {}),

@@ -32,13 +32,13 @@ def _shown(value: Any) -> str:
 
 
 def cmd_config_show(args: argparse.Namespace) -> int:
-    from litmol.settings import config_file_in_effect
+    from litmol.settings import find_config_file
 
     rows = [r for r in settings(args).describe() if args.section in (None, r["section"])]
     if args.json:
         print_json(rows)
         return EXIT_OK
-    config = config_file_in_effect()
+    config = find_config_file()
     print(f"# config file: {config or 'none (defaults and LITMOL_* variables only)'}", file=sys.stderr)
     width = max(len(f"{r['section']}.{r['key']}") for r in rows)
     for r in rows:
