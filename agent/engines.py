@@ -231,7 +231,8 @@ def _sha256(path: Path) -> str:
 
 
 GGUF_FILE_TYPES = {0: "F32", 1: "F16", 7: "Q8_0", 8: "Q5_0", 9: "Q5_1", 2: "Q4_0", 3: "Q4_1", 10: "Q2_K",
-                   12: "Q3_K_M", 14: "Q4_K_S", 15: "Q4_K_M", 16: "Q5_K_S", 17: "Q5_K_M", 18: "Q6_K", 32: "BF16"}
+                   12: "Q3_K_M", 14: "Q4_K_S", 15: "Q4_K_M", 16: "Q5_K_S", 17: "Q5_K_M", 18: "Q6_K", 25: "IQ4_NL",
+                   30: "IQ4_XS", 32: "BF16"}
 
 
 def _gguf_file_type(metadata: dict[str, str]) -> str:

@@ -100,7 +100,7 @@ class LocalChatModel(BaseChatModel):
     model_name: str = Field(default="0.5b", description="Shipped model (0.5b, 1.5b), local folder, .gguf or HF id.")
     engine: str = Field(default="transformers", description="transformers or llama-cpp (see engines.py).")
     adapter: str | None = Field(default=None, description="A LoRA adapter: a PEFT folder (either engine) or a .gguf.")
-    quantization: str = Field(default="shipped", description="llama-cpp: shipped (Q4_K_M), q4_0 or q8_0.")
+    quantization: str = Field(default="shipped", description="llama-cpp: shipped (Q4_K_M), q4_0, q8_0 or iq4_nl.")
     max_new_tokens: int = Field(default=384, description="Decoding budget per model call.")
     force_tool_calls: bool = Field(
         default=True, description="With tools bound, the first turn after the user's message is a grammar-"

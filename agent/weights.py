@@ -13,6 +13,7 @@ the user's cache fails with a clear error.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib
 import json
@@ -180,14 +181,61 @@ class ModelFiles:
         return AutoTokenizer.from_pretrained(self.tokenizer_path)
 
 
-QUANTIZATIONS = {"shipped": None, "q4_0": 2, "q8_0": 7}  # llama.cpp file types (LLAMA_FTYPE_MOSTLY_*)
+@dataclass(frozen=True, slots=True)
+class Quantization:
+    """A llama.cpp re-quantization of the shipped GGUF: file type (LLAMA_FTYPE_MOSTLY_*), optionally a
+    different type for the output (logits) matrix (GGML_TYPE_*), and the size it has relative to the shipped file
+    (for the progress bar)."""
+
+    ftype: int
+    output_type: int | None = None
+    size_ratio: float = 1.0
+
+
+QUANTIZATIONS: dict[str, Quantization | None] = {
+    "shipped": None,
+    "q4_0": Quantization(2, size_ratio=0.87),
+    "q8_0": Quantization(7, size_ratio=1.38),
+    # IQ4_NL layers (llama.cpp repacks them for AVX2/AVX-512 like Q4_0) and the output matrix (the LM head, a third of
+    # the bytes read per decoded token in the shipped file, Q8_0 there) in Q4_0
+    "iq4_nl": Quantization(25, 2, 0.77),
+}
+
+
+@contextlib.contextmanager
+def _quiet_native_stderr():
+    """llama.cpp prints a line per tensor it cannot quantize as asked (through llama-cpp-python's log callback to
+    sys.stderr, or to the C stderr): send both to /dev/null meanwhile and yield a stream on the real stderr for the
+    progress bar."""
+    import sys
+
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):  # no real stderr (embedded): nothing to hide
+        yield sys.stderr
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    stream = os.fdopen(os.dup(saved), "w")
+    python_stderr, sys.stderr = sys.stderr, open(os.devnull, "w")  # noqa: SIM115 - llama-cpp-python's log callback prints here
+    try:
+        yield stream
+    finally:
+        sys.stderr.close()
+        sys.stderr = python_stderr
+        stream.flush()
+        os.dup2(saved, 2)
+        for fd in (saved, devnull):
+            os.close(fd)
+        stream.close()
 
 
 def requantized(folder: Path, quantization: str, progress: bool = True) -> Path:
     """The shipped GGUF in `folder` re-quantized by llama.cpp to `quantization` (once; cached beside it
     with its size in the manifest). Q4_0 and Q8_0 have llama.cpp's repacked CPU kernels."""
-    ftype = QUANTIZATIONS[quantization]
-    if ftype is None:
+    spec = QUANTIZATIONS[quantization]
+    if spec is None:
         return folder / "model.gguf"
     out = folder / f"model-{quantization}.gguf"
     manifest = json.loads((folder / MANIFEST).read_text())
@@ -201,17 +249,20 @@ def requantized(folder: Path, quantization: str, progress: bool = True) -> Path:
     logging.getLogger("llama-cpp-python").setLevel(logging.ERROR)  # llama.cpp's per-tensor lines: not for users
     staging = out.with_suffix(".partial")
     params = llama_cpp.llama_model_quantize_default_params()
-    params.ftype, params.allow_requantize, params.nthread = ftype, True, os.cpu_count() or 1
+    params.ftype, params.allow_requantize, params.nthread = spec.ftype, True, os.cpu_count() or 1
+    if spec.output_type is not None:
+        params.output_tensor_type = spec.output_type
     started = time.perf_counter()
     status: list[int] = []
     worker = threading.Thread(target=lambda: status.append(llama_cpp.llama_model_quantize(
         str(folder / "model.gguf").encode(), str(staging).encode(), ctypes.byref(params))), daemon=True)
-    worker.start()
     from tqdm import tqdm
 
-    expected = int((folder / "model.gguf").stat().st_size * (1.38 if quantization == "q8_0" else 0.87))  # 0.5B: 1.375, 0.873
-    with tqdm(total=expected, unit="B", unit_scale=True, desc=f"quantizing {folder.name} to {quantization.upper()}",
-              disable=not progress or None) as bar:  # once; the bar follows the file being written
+    expected = int((folder / "model.gguf").stat().st_size * spec.size_ratio)
+    with _quiet_native_stderr() as stderr, tqdm(
+            total=expected, unit="B", unit_scale=True, desc=f"quantizing {folder.name} to {quantization}",
+            disable=not progress or None, file=stderr) as bar:  # once; the bar follows the file being written
+        worker.start()
         while worker.is_alive():
             worker.join(0.5)
             bar.update(max(0, min(expected, staging.stat().st_size if staging.exists() else 0) - bar.n))

@@ -12,7 +12,7 @@ Each engine x model runs in its own process (so peak RSS is its own), one after 
 6. `litmol ask QUESTION --json` in a fresh process on that runtime: wall seconds and peak RSS (the
    index, embedder and predictors included), with the shared-prefix state cold and then saved.
 
-    python bench/llm_runtime.py                     # 0.5b: transformers fp32, llama-cpp Q4_K_M / Q4_0 / Q8_0
+    python bench/llm_runtime.py                     # 0.5b: transformers fp32, llama-cpp Q4_K_M / Q4_0 / Q8_0 / IQ4_NL
     python bench/llm_runtime.py --models 0.5b,1.5b --engines llama-cpp:q4_0
 """
 
@@ -117,14 +117,30 @@ def ask_run(engine: str, quantization: str, model: str) -> dict:
     return {"ask_s": round(result["s"], 1), "ask_peak_rss_mb": round(result["rss"])}
 
 
+MEDIAN_OF = ("prefill_tok_s", "decode_tok_s", "prefill_x", "decode_x", "q2_prefill_s", "load_s")
+
+
+def median_row(runs: list[dict]) -> dict:
+    """The first round's row with the medians over all rounds of the speed figures."""
+    import statistics
+
+    out = dict(runs[0])
+    for key in MEDIAN_OF:
+        values = [r[key] for r in runs if r.get(key) is not None]
+        if values:
+            out[key] = round(statistics.median(values), 2)
+    return out
+
+
 def main() -> None:
     ap = arg_parser(__doc__)
     ap.add_argument("--models", default="0.5b", help="comma-separated (default 0.5b)")
-    ap.add_argument("--engines", default="transformers,llama-cpp,llama-cpp:q4_0,llama-cpp:q8_0",
+    ap.add_argument("--engines", default="transformers,llama-cpp,llama-cpp:q4_0,llama-cpp:q8_0,llama-cpp:iq4_nl",
                     help="comma-separated ENGINE[:QUANTIZATION]")
     ap.add_argument("--name", default="llm_runtime", help="bench/results/NAME.json (default llm_runtime)")
     ap.add_argument("--ask", action="store_true", help="also time `litmol ask` (needs the default index)")
     ap.add_argument("--cold", action="store_true", help="also time the first load on an empty LITMOL_HOME")
+    ap.add_argument("--repeat", type=int, default=1, help="rounds over all runtimes; the table shows medians (default 1)")
     ap.add_argument("--one-cold", nargs=2, help=argparse.SUPPRESS)
     ap.add_argument("--one", nargs=2, metavar=("ENGINE", "MODEL"), help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -134,34 +150,41 @@ def main() -> None:
     if args.one_cold:
         print(json.dumps(cold_load(*args.one_cold)))
         return
-    rows = []
-    for model in args.models.split(","):
-        for engine in args.engines.split(","):
-            out = subprocess.run([sys.executable, __file__, "--one", engine, model], capture_output=True, text=True)
-            if out.returncode != 0:
-                print(f"{engine} {model}: failed: {out.stderr.strip().splitlines()[-1:]}", file=sys.stderr)
-                continue
-            row = json.loads(out.stdout.strip().splitlines()[-1])
-            if args.cold:
-                cold = subprocess.run([sys.executable, __file__, "--one-cold", engine, model], capture_output=True,
-                                      text=True, check=True)
-                row |= json.loads(cold.stdout.strip().splitlines()[-1])
-            if args.ask:
-                name, _, quantization = engine.partition(":")
-                row |= ask_run(name, quantization or "shipped", model)
-                row |= {f"warm_{k}": v for k, v in ask_run(name, quantization or "shipped", model).items()}
-            rows.append(row)
-            print(f"{engine} {model}: done", file=sys.stderr)
-    by = {(r["engine"], r["model"]): r for r in rows}
-    for r in rows:
-        ref = by.get(("transformers", r["model"]))
-        if ref:
-            r["decode_x"] = round(r["decode_tok_s"] / ref["decode_tok_s"], 2)
-            r["prefill_x"] = round(r["prefill_tok_s"] / ref["prefill_tok_s"], 2)
+    rounds: list[list[dict]] = []
+    for i in range(args.repeat):  # rounds interleave the runtimes, so a slow spell of the machine hits them all
+        rows = []
+        for model in args.models.split(","):
+            for engine in args.engines.split(","):
+                out = subprocess.run([sys.executable, __file__, "--one", engine, model], capture_output=True, text=True)
+                if out.returncode != 0:
+                    print(f"{engine} {model}: failed: {out.stderr.strip().splitlines()[-1:]}", file=sys.stderr)
+                    continue
+                row = json.loads(out.stdout.strip().splitlines()[-1]) | {"variant": engine}
+                if args.cold and i == 0:
+                    cold = subprocess.run([sys.executable, __file__, "--one-cold", engine, model], capture_output=True,
+                                          text=True, check=True)
+                    row |= json.loads(cold.stdout.strip().splitlines()[-1])
+                if args.ask and i == 0:
+                    name, _, quantization = engine.partition(":")
+                    row |= ask_run(name, quantization or "shipped", model)
+                    row |= {f"warm_{k}": v for k, v in ask_run(name, quantization or "shipped", model).items()}
+                rows.append(row)
+                print(f"round {i + 1}/{args.repeat}: {engine} {model}: done", file=sys.stderr)
+        by = {(r["engine"], r["model"]): r for r in rows}
+        for r in rows:  # ratios to the fp32 reference of the same round
+            ref = by.get(("transformers", r["model"]))
+            if ref:
+                r["decode_x"] = round(r["decode_tok_s"] / ref["decode_tok_s"], 2)
+                r["prefill_x"] = round(r["prefill_tok_s"] / ref["prefill_tok_s"], 2)
+        rounds.append(rows)
+    rows = [median_row([r for rs in rounds for r in rs if (r["variant"], r["model"]) == (first["variant"], first["model"])])
+            for first in rounds[0]]
     print(table(rows, ["engine", "model", "quantization", "load_s", "prompt_tokens", "prefill_tok_s", "prefill_x",
                        "decode_tok_s", "decode_x", "q2_prefilled", "q2_prompt_tokens", "q2_prefill_s", "peak_rss_mb", "ask_s",
                        "warm_ask_s", "ask_peak_rss_mb", "cold_load_s"]))
-    print(f"-> {save(args.name, {'rows': rows, 'decode_tokens': DECODE_TOKENS, 'questions': QUESTIONS})}")
+    if args.repeat > 1:
+        print(f"medians of {args.repeat} rounds; ratios are to the fp32 run of the same round, then the median")
+    print(f"-> {save(args.name, {'rows': rows, 'rounds': rounds, 'decode_tokens': DECODE_TOKENS, 'questions': QUESTIONS})}")
 
 
 if __name__ == "__main__":

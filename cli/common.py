@@ -12,7 +12,9 @@ import json
 import sys
 from collections.abc import Callable
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, get_args
+
+from litmol.settings import QuantizationName
 
 if TYPE_CHECKING:
     from litmol.settings import Settings
@@ -75,8 +77,9 @@ def add_engine_argument(p: argparse.ArgumentParser) -> None:
                    help="local inference engine: llama-cpp (the shipped quantized GGUF, fast on CPU), transformers "
                    "(fp32 PyTorch, the reference); default auto: llama-cpp when installed")
     p.add_argument("--adapter", metavar="PATH", help="a LoRA adapter for the local model (PEFT folder or .gguf)")
-    p.add_argument("--quantization", choices=["shipped", "q4_0", "q8_0"],
-                   help="llama-cpp weights of a shipped model: shipped (Q4_K_M), or re-quantized once to q4_0 or q8_0")
+    p.add_argument("--quantization", choices=get_args(QuantizationName),
+                   help="llama-cpp weights of a shipped model: shipped (Q4_K_M as packaged), or re-quantized once (cached): "
+                   "q4_0, q8_0, iq4_nl (IQ4_NL layers, Q4_0 LM head)")
 
 
 def add_allow_damaged(p: argparse.ArgumentParser) -> None:

@@ -26,6 +26,9 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+# llama-cpp weights of a shipped model (agent/weights.py QUANTIZATIONS has one entry per name)
+QuantizationName = Literal["shipped", "q4_0", "q8_0", "iq4_nl"]
+
 
 def litmol_home() -> Path:
     """Where litmol keeps its state (indexes, model caches, logs): `LITMOL_HOME` or ~/.litmol."""
@@ -220,9 +223,9 @@ class AgentSettings(_Section):
         default="auto", description="Local inference engine: llama-cpp (the shipped GGUF, fast on CPU), transformers "
         "(fp32 PyTorch, the reference); auto is llama-cpp when installed.")
     adapter: str | None = Field(default=None, description="A LoRA adapter for the local model: a PEFT folder or a .gguf.")
-    quantization: Literal["shipped", "q4_0", "q8_0"] = Field(
+    quantization: QuantizationName = Field(
         default="shipped", description="llama-cpp weights of a shipped model: shipped (Q4_K_M as packaged), or "
-        "re-quantized once by llama.cpp to q4_0 or q8_0.")
+        "re-quantized once by llama.cpp: q4_0, q8_0 or iq4_nl (IQ4_NL layers, Q4_0 LM head).")
     openai_base_url: str = Field(
         default="http://127.0.0.1:8000/v1", validation_alias=AliasChoices("LITMOL_OPENAI_BASE_URL", "openai_base_url"),
         description="The OpenAI-compatible server (vLLM, llama.cpp, Ollama) for the openai backend.")

@@ -57,7 +57,7 @@ class RunConfig(BaseModel):
     model: str | None = Field(default=None, description="Model name or path given to the backend (None: default).")
     base_url: str | None = Field(default=None, description="OpenAI-compatible endpoint, when given.")
     engine: str | None = Field(default=None, description="Local inference engine (llama-cpp, transformers); None: a server.")
-    quantization: str | None = Field(default=None, description="llama-cpp weights: shipped, q4_0 or q8_0.")
+    quantization: str | None = Field(default=None, description="llama-cpp weights: shipped, q4_0, q8_0 or iq4_nl.")
     adapter: str | None = Field(default=None, description="LoRA adapter of the local model, when given.")
     max_steps: int = Field(ge=1, description="Model calls per question at most.")
     self_consistency: bool = Field(default=False, description="Yes/no questions are also asked reworded.")

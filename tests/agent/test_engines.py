@@ -59,6 +59,20 @@ def test_an_openai_server_is_described_by_its_url():
                                           "base_url": "http://127.0.0.1:9/v1"}
 
 
+def test_every_quantization_name_has_a_recipe_and_the_cli_offers_each():
+    from typing import get_args
+
+    from litmol.agent.weights import QUANTIZATIONS
+    from litmol.cli.main import build_parser
+    from litmol.settings import QuantizationName
+
+    assert set(get_args(QuantizationName)) == set(QUANTIZATIONS)
+    for name in QUANTIZATIONS:
+        assert build_parser().parse_args(["ask", "q", "--quantization", name]).quantization == name
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["ask", "q", "--quantization", "q3_k"])
+
+
 @pytest.fixture(scope="module")
 def llm_home(tmp_path_factory):
     import os
@@ -207,3 +221,21 @@ def test_the_call_grammar_bounds_every_free_string_and_list():
     walk(schema)
     search = next(o for o in schema["anyOf"] if o["properties"]["name"]["const"] == "search_literature")
     assert search["properties"]["arguments"]["properties"]["query"]["maxLength"] == MAX_ARG_CHARS
+
+
+@pytest.mark.slow
+def test_iq4_nl_is_written_once_with_its_lm_head_in_q4_0_and_loads(llm_home, capfd):
+    import gguf
+
+    from litmol.agent.local_lm import load_local_lm
+    from litmol.agent.weights import SHIPPED, requantized, shipped_gguf
+
+    folder = shipped_gguf(SHIPPED["0.5b"], progress=False)
+    path = requantized(folder, "iq4_nl", progress=False)
+    assert "falling back" not in capfd.readouterr().err  # llama.cpp's per-tensor lines are not shown
+    types = {t.name: t.tensor_type.name for t in gguf.GGUFReader(str(path)).tensors}
+    assert types["output.weight"] == "Q4_0" and types["blk.0.ffn_up.weight"] == "IQ4_NL"
+    mtime = path.stat().st_mtime
+    assert requantized(folder, "iq4_nl", progress=False) == path and path.stat().st_mtime == mtime  # cached
+    lm = load_local_lm("0.5b", "llama-cpp", quantization="iq4_nl")
+    assert lm.engine.quantization == "IQ4_NL"
