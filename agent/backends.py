@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from litmol.settings import AgentSettings
+from litmol.settings import AgentSettings, prompt_style
 
 BACKENDS: dict[str, Callable[..., Any]] = {}
 
@@ -28,6 +28,7 @@ def local_backend(model: str | None = None, settings: AgentSettings | None = Non
     kwargs.setdefault("engine", resolve_engine(kwargs.get("engine") or settings.engine))
     kwargs.setdefault("adapter", settings.adapter)
     kwargs.setdefault("quantization", settings.quantization)
+    kwargs.setdefault("tools_in_prompt", prompt_style(settings) == "full")
     return LocalChatModel(model_name=model or settings.model or "0.5b", **kwargs)
 
 

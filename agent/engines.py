@@ -161,8 +161,11 @@ class LlamaCppEngine(Engine):
         t = time.perf_counter()
         cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
         self.gguf, self.adapter = gguf, adapter
-        self._llama = llama_cpp.Llama(model_path=gguf, n_ctx=n_ctx, n_batch=n_batch, n_threads=threads or cores,
-                                      n_threads_batch=threads or cores, lora_path=adapter, verbose=False)
+        from .weights import quiet_native_stderr
+
+        with quiet_native_stderr():  # a LoRA adapter makes llama.cpp print a line per tensor it cannot repack
+            self._llama = llama_cpp.Llama(model_path=gguf, n_ctx=n_ctx, n_batch=n_batch, n_threads=threads or cores,
+                                          n_threads_batch=threads or cores, lora_path=adapter, verbose=False)
         self._lib = llama_cpp
         self.quantization = _gguf_file_type(self._llama.metadata) + (" + LoRA" if adapter else "")
         self.load_s = time.perf_counter() - t

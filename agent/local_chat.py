@@ -55,6 +55,18 @@ def to_template_messages(messages: Sequence[BaseMessage]) -> list[dict[str, Any]
     return out
 
 
+def tool_listing(specs: list[dict[str, Any]]) -> str:
+    """A line per tool, `name(arg, ...): first sentence of its description`: how a fine-tuned model is
+    shown its tools (the chat template's JSON schemas cost about 900 tokens; this about 150)."""
+    lines = []
+    for spec in specs:
+        fn = spec["function"]
+        args = ", ".join((fn.get("parameters") or {}).get("properties") or {})
+        first = fn.get("description", "").split("\n")[0].split(". ")[0].rstrip(".")
+        lines.append(f"- {fn['name']}({args}): {first}.")
+    return "\n".join(lines)
+
+
 def _decoding_mode(messages: Sequence[BaseMessage], tools: list[dict[str, Any]] | None, tool_choice: Any,
                    force_first: bool, tool_rounds: int = 1) -> tuple[str, list[dict[str, Any]] | None]:
     """("force" | "auto" | "none", tools a call may use) for this turn; a named tool_choice keeps
@@ -86,7 +98,7 @@ def _decoding_mode(messages: Sequence[BaseMessage], tools: list[dict[str, Any]] 
 
 
 FAMILY = {"search_literature": "literature", "get_article": "literature", "find_links": "literature",
-          "resolve_molecule": "molecule",
+          "resolve_molecule": "molecule", "drug_facts": "molecule",
           "predict_properties": "molecule"}
 ANSWER_NUDGE = ("Now answer my question from the tool results above, in two to four plain sentences with the "
                 "values or findings; cite passages as [PMID:number]; no tool calls. My question: {question}")
@@ -109,6 +121,9 @@ class LocalChatModel(BaseChatModel):
     tool_rounds: int = Field(
         default=1, ge=1, le=2, description="Tool families (literature, molecule) one answer may use. The 0.5B "
         "model, offered a second, always takes it and then summarizes the wrong result: 1 by default.")
+    tools_in_prompt: bool = Field(
+        default=True, description="Render the tool schemas into the prompt (the chat template's tools block); a "
+        "fine-tuned model reads a line per tool in its system prompt instead. Calls are grammar-constrained either way.")
     _lm: LocalLM | None = PrivateAttr(default=None)
 
     @property
@@ -138,7 +153,10 @@ class LocalChatModel(BaseChatModel):
             # KV prefix holds); small models otherwise echo tool calls instead of answering
             question = next((m.content for m in reversed(messages) if m.type == "human"), "")
             rendered.append({"role": "user", "content": ANSWER_NUDGE.format(question=question)})
-        for kind, value in self.lm.generate(rendered, tools, self.max_new_tokens, mode, call_tools):
+        shown = tools if self.tools_in_prompt else None
+        if mode != "none" and not self.tools_in_prompt:
+            call_tools = call_tools or tools
+        for kind, value in self.lm.generate(rendered, shown, self.max_new_tokens, mode, call_tools):
             if kind == "text":
                 chunk = ChatGenerationChunk(message=AIMessageChunk(content=value))
                 if run_manager:

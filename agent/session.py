@@ -25,6 +25,7 @@ from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage, Too
 
 from litmol.settings import Settings
 
+from .followup import resolve_referent
 from .loop import AgentAnswer, build_agent, recursion_limit, repeats_earlier_answer, summarize_run
 from .tools import ANSWER_TOOL, TOOLS, ToolContext, tool_failed
 
@@ -138,6 +139,7 @@ class AgentSession:
         events as they happen and `Final` last. A draft that copies an earlier answer is asked again
         on its own (`Restarted`). `tokens=False`: no Token events (the model is not streamed)."""
         history = list(history)
+        question = resolve_referent(question, history)  # "and its logP?" -> "and caffeine's logP?"
         answer = yield from self._stream(question, history, max_model_calls, tokens)
         if history and repeats_earlier_answer(answer.answer, history):
             yield Restarted(REPEATED)

@@ -190,6 +190,51 @@ def resolve_molecule(name: str) -> str:
 
 
 @tool(parse_docstring=True)
+def drug_facts(name: str) -> str:
+    """Look up an approved drug's ATC classification and first approval year, or list the approved drugs in an ATC class.
+
+    Args:
+        name: A drug ("simvastatin"), or an ATC class code or name ("C10AA", "HMG CoA reductase inhibitors").
+    """
+    from litmol.predictors.chem.facts import ATC_CODE, UnknownClassError, default_facts
+
+    name = " ".join(str(name).split())[:200]
+    try:
+        table = default_facts()
+        exact_drug = table.lexicon.lookup(name).method == "exact"
+        if ATC_CODE.match(name) or not exact_drug:
+            try:
+                return _describe_class(table.find_class(name), table)
+            except UnknownClassError:
+                pass
+        facts = table.facts(name)
+    except Exception as exc:  # the package table missing: the model can say so
+        return _failed("drug_facts", exc, "Answer that the drug tables are unavailable.")
+    if facts is None:
+        hint = table.suggestions(name)
+        hint_text = f" Did you mean: {', '.join(hint)}?" if hint else ""
+        return (f"drug_facts: no approved drug or ATC class named {name!r}.{hint_text} For literature questions call "
+                "search_literature.")
+    approval = f"first approved in {facts.first_approval}" if facts.first_approval else "first approval year not recorded"
+    lines = [FACTS_HEADER, f"{name} = {facts.name}: an approved drug, {approval}."]
+    lines += [f"ATC {p.code}: {p.describe()}" for p in facts.atc] or ["ATC: no ATC code recorded."]
+    lines.append("</drug_facts>")
+    return "\n".join(lines)
+
+
+FACTS_HEADER = "<drug_facts> (packaged DrugBank and ChEMBL approved-drug tables)"
+
+
+def _describe_class(cls: Any, table: Any) -> str:
+    from litmol.predictors.chem.facts import MAX_MEMBERS
+
+    shown = cls.drugs[:MAX_MEMBERS]
+    more = f" (first {MAX_MEMBERS} of {len(cls.drugs)})" if len(cls.drugs) > MAX_MEMBERS else ""
+    return "\n".join([FACTS_HEADER, f"ATC class {table.path(cls.code).describe()} (level {cls.level}): "
+                      f"{len(cls.drugs)} approved drug(s){more}: {', '.join(shown)}.", "</drug_facts>"])
+
+
+@tool(parse_docstring=True)
 def predict_properties(molecule: str, runtime: ToolRuntime[Any],
                        properties: Annotated[list[PropertyName], Field(max_length=4)] = []) -> str:  # noqa: B006
     """Predict properties of a molecule: descriptors, solubility (logs), logD (logd), blood-brain barrier (bbb), alerts.
@@ -254,13 +299,13 @@ def final_answer(answer: str) -> str:
     return answer
 
 
-TOOLS = [search_literature, get_article, find_links, resolve_molecule, predict_properties]
+TOOLS = [search_literature, get_article, find_links, resolve_molecule, drug_facts, predict_properties]
 LITERATURE_TOOLS = frozenset(["search_literature", "get_article", "find_links"])
 ANSWER_TOOL = final_answer
 
 
 # replies that mean "nothing found for that name": the question probably named no drug the tools know
-LOOKUP_FAILED = ("resolve_molecule: no approved drug named", "predict_properties: cannot parse",
+LOOKUP_FAILED = ("resolve_molecule: no approved drug named", "drug_facts: no approved drug", "predict_properties: cannot parse",
                  "predict_properties: unknown property")
 
 

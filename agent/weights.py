@@ -203,7 +203,7 @@ QUANTIZATIONS: dict[str, Quantization | None] = {
 
 
 @contextlib.contextmanager
-def _quiet_native_stderr():
+def quiet_native_stderr():
     """llama.cpp prints a line per tensor it cannot quantize as asked (through llama-cpp-python's log callback to
     sys.stderr, or to the C stderr): send both to /dev/null meanwhile and yield a stream on the real stderr for the
     progress bar."""
@@ -259,7 +259,7 @@ def requantized(folder: Path, quantization: str, progress: bool = True) -> Path:
     from tqdm import tqdm
 
     expected = int((folder / "model.gguf").stat().st_size * spec.size_ratio)
-    with _quiet_native_stderr() as stderr, tqdm(
+    with quiet_native_stderr() as stderr, tqdm(
             total=expected, unit="B", unit_scale=True, desc=f"quantizing {folder.name} to {quantization}",
             disable=not progress or None, file=stderr) as bar:  # once; the bar follows the file being written
         worker.start()

@@ -235,6 +235,9 @@ class AgentSettings(_Section):
     openai_api_key: SecretStr = Field(
         default=SecretStr("not-needed"), validation_alias=AliasChoices("OPENAI_API_KEY", "openai_api_key"),
         description="Sent only to openai_base_url or a server the operator configured.")
+    prompt_style: Literal["auto", "full", "compact"] = Field(
+        default="auto", description="What the model reads: full (routing rules, examples and the tool schemas) or "
+        "compact (a line per tool; what fine-tuned adapters are trained on); auto: compact with an adapter.")
     max_model_calls: int = Field(default=6, ge=2, le=30, description="Model steps per question.")
     tool_timeout_s: float = Field(default=60.0, gt=0, description="Seconds one tool call may take.")
     tool_output_chars: int = Field(default=2400, ge=200, description="Characters of a tool's output the model reads.")
@@ -362,3 +365,10 @@ def export(name: str, value: str, overwrite: bool = True) -> None:
         os.environ[name] = value
     else:
         os.environ.setdefault(name, value)
+
+
+def prompt_style(agent: AgentSettings) -> str:
+    """The prompt style in effect: the setting, or for auto compact when an adapter is loaded."""
+    if agent.prompt_style != "auto":
+        return agent.prompt_style
+    return "compact" if agent.adapter else "full"

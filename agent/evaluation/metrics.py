@@ -39,6 +39,8 @@ DEFINITIONS = {
     "cited_in_index": "answers whose cited PMIDs all exist in the index, over answers citing any (null: no index)",
     "tool_call_validity": "tool calls naming a known tool with schema-valid arguments, over all calls made",
     "latency": "p50/p95 by linear interpolation between order statistics, answered questions only",
+    "right_tool": "generated questions whose run called the tool their key implies (agent/evaluation/routing.py)",
+    "right_args": "... and named the key's subject: the same drug (InChIKey), ATC class, or a search that retrieved a gold PMID",
     "flip_rate": "yes/no pairs (question and rewording) whose polarities differ, over pairs with both decided",
 }
 
@@ -139,6 +141,10 @@ def score_record(question: dict[str, Any], record: dict[str, Any]) -> dict[str, 
         if kind == "pmids":
             score["correct"] = score[f"recall@{HIT_K}"] > 0
     score["citations_valid"] = set(cited) <= set(retrieved) if cited else None
+    if record.get("tool_calls") is not None:
+        from .routing import routing_scores
+
+        score.update(routing_scores(question, record))
     return score
 
 
@@ -204,6 +210,8 @@ def summarize(records: list[dict[str, Any]]) -> dict[str, Any]:
         "tool_calls_per_question": n_calls / len(records) if records else None,
         "tool_call_validity": sum(bool(c.get("valid")) for c in calls) / n_calls if n_calls else None,
         "tool_call_ok": sum(bool(c.get("ok")) for c in calls) / n_calls if n_calls else None,
+        "right_tool": _rate([s.get("right_tool") for s in scores]),
+        "right_args": _rate([s.get("right_args") for s in scores]),
         "latency_p50_s": percentile(latencies, 0.50),
         "latency_p95_s": percentile(latencies, 0.95),
         "tokens_in_mean": _mean([float(r.get("tokens_in") or 0) for r in answered]),

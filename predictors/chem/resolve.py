@@ -48,7 +48,8 @@ def _from_parsed(text: str, raw: str, kind: str) -> ResolvedInput:
 
 
 def resolve_input(text: str, use_lexicon: bool = True) -> ResolvedInput:
-    """SMILES or MOL block first; a name-like input or an unparsable one goes to the lexicon.
+    """SMILES or MOL block first; a name-like input or an unparsable one goes to the lexicon (an
+    unparsable input that does not look like a name only by its exact spelling: "(S)-camphor").
 
     Never sent to the lexicon: MOL blocks, inputs over MAX_NAME_CHARS (refused as "too large" when
     name-like), and non-ASCII text that reads as a SMILES once look-alikes are folded (`ССO` with
@@ -91,4 +92,11 @@ def resolve_input(text: str, use_lexicon: bool = True) -> ResolvedInput:
         return ResolvedInput(text, error=f"{preview(raw)} is neither a valid SMILES{why} nor a known approved-drug "
                              f"name{hint}", reason=reason, suggestions=match.suggestions)
     parsed = parsed or parse_molecule(raw)
+    if use_lexicon and raw and not parsed.valid:  # a name written like chemistry: "(S)-camphor", "2-PAM"
+        from .lexicon import default_lexicon
+
+        match = default_lexicon().lookup(raw)
+        if match.entry is not None and match.method == "exact":
+            by_name = parse_molecule(match.entry.smiles)
+            return ResolvedInput(text, by_name.mol, by_name.smiles, match.entry.name, "name (exact)")
     return ResolvedInput(text, error=parsed.error, reason=parsed.reason)

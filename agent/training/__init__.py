@@ -1,0 +1,1 @@
+"""Fine-tuning the agent: the right calls per question (oracle), verified traces, LoRA training."""
