@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from litmol.settings import AgentSettings, prompt_style
+from litmol.settings import AgentSettings
 
 BACKENDS: dict[str, Callable[..., Any]] = {}
 
@@ -26,10 +26,14 @@ def local_backend(model: str | None = None, settings: AgentSettings | None = Non
 
     settings = settings or AgentSettings()
     kwargs.setdefault("engine", resolve_engine(kwargs.get("engine") or settings.engine))
-    kwargs.setdefault("adapter", settings.adapter)
+    from .weights import resolve_adapter
+
+    name = model or settings.model or "0.5b"
+    kwargs.setdefault("adapter", resolve_adapter(settings.adapter, name))
     kwargs.setdefault("quantization", settings.quantization)
-    kwargs.setdefault("tools_in_prompt", prompt_style(settings) == "full")
-    return LocalChatModel(model_name=model or settings.model or "0.5b", **kwargs)
+    style = settings.prompt_style if settings.prompt_style != "auto" else "compact" if kwargs["adapter"] else "full"
+    kwargs.setdefault("tools_in_prompt", style == "full")
+    return LocalChatModel(model_name=name, **kwargs)
 
 
 def resolve_engine(engine: str) -> str:

@@ -24,7 +24,7 @@ def drugs_named(text: str) -> list[str]:
     from litmol.predictors import default_lexicon
 
     lexicon = default_lexicon()
-    words = WORD.findall(text or "")
+    words = [re.sub(r"['’]s$", "", w) for w in WORD.findall(text or "")]  # "caffeine's" -> "caffeine"
     found: list[str] = []
     i = 0
     while i < len(words):

@@ -23,7 +23,7 @@ from langchain.agents import create_agent
 from langchain.agents.middleware import AgentMiddleware, ModelCallLimitMiddleware
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 
-from litmol.settings import AgentSettings, prompt_style
+from litmol.settings import AgentSettings
 
 from .citations import verify_citations
 from .consistency import reconcile
@@ -212,7 +212,8 @@ def build_agent(model: Any, settings: AgentSettings | None = None, tools: list[A
     if getattr(model, "force_tool_calls", False):
         tools.append(ANSWER_TOOL)
     limit = settings.max_model_calls
-    system = compact_system_prompt(tools) if prompt_style(settings) == "compact" else SYSTEM_PROMPT
+    # a model that reads its tools a line each (a fine-tuned one: LocalChatModel.tools_in_prompt) gets the compact prompt
+    system = SYSTEM_PROMPT if getattr(model, "tools_in_prompt", True) else compact_system_prompt(tools)
     return create_agent(model, tools=tools, system_prompt=system, context_schema=ToolContext,
                         middleware=[ModelCallLimitMiddleware(run_limit=limit, exit_behavior="end"),
                                     FinishGuard(limit),

@@ -204,7 +204,7 @@ def drug_facts(name: str) -> str:
         exact_drug = table.lexicon.lookup(name).method == "exact"
         if ATC_CODE.match(name) or not exact_drug:
             try:
-                return _describe_class(table.find_class(name), table)
+                return _describe_classes(table.find_classes(name), table)
             except UnknownClassError:
                 pass
         facts = table.facts(name)
@@ -225,13 +225,16 @@ def drug_facts(name: str) -> str:
 FACTS_HEADER = "<drug_facts> (packaged DrugBank and ChEMBL approved-drug tables)"
 
 
-def _describe_class(cls: Any, table: Any) -> str:
+def _describe_classes(classes: list[Any], table: Any) -> str:
     from litmol.predictors.chem.facts import MAX_MEMBERS
 
-    shown = cls.drugs[:MAX_MEMBERS]
-    more = f" (first {MAX_MEMBERS} of {len(cls.drugs)})" if len(cls.drugs) > MAX_MEMBERS else ""
-    return "\n".join([FACTS_HEADER, f"ATC class {table.path(cls.code).describe()} (level {cls.level}): "
-                      f"{len(cls.drugs)} approved drug(s){more}: {', '.join(shown)}.", "</drug_facts>"])
+    lines = [FACTS_HEADER]
+    for cls in classes:
+        shown = cls.drugs[:MAX_MEMBERS]
+        more = f" (first {MAX_MEMBERS} of {len(cls.drugs)})" if len(cls.drugs) > MAX_MEMBERS else ""
+        lines.append(f"ATC class {table.path(cls.code).describe()} (level {cls.level}): "
+                     f"{len(cls.drugs)} approved drug(s){more}: {', '.join(shown)}.")
+    return "\n".join([*lines, "</drug_facts>"])
 
 
 @tool(parse_docstring=True)

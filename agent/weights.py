@@ -298,3 +298,23 @@ def resolve_model(model: str | None, engine: str, quantization: str = "shipped",
         return ModelFiles(str(path), str(path.parent), path.name)
     raise ModelNotAvailableError(f"the llama-cpp engine needs {', '.join(SHIPPED)} or a .gguf file, not {name!r} "
                                  "(use --engine transformers for a folder or HF id)")
+
+
+ADAPTERS = Path(__file__).parent / "adapters"  # LoRA adapters trained by `litmol agent finetune`, one per model
+
+
+def shipped_adapter(model: str) -> Path | None:
+    """The adapter litmol ships for a shipped model name (agent/adapters/litmol-<name>), if there is one."""
+    folder = ADAPTERS / f"litmol-{model.strip().lower()}"
+    return folder if (folder / "adapter_model.safetensors").is_file() else None
+
+
+def resolve_adapter(adapter: str | None, model: str) -> str | None:
+    """The adapter setting as a path: "shipped" -> the shipped one for `model` (None when it has none),
+    "none"/empty -> None, anything else as given."""
+    if not adapter or adapter.strip().lower() == "none":
+        return None
+    if adapter.strip().lower() == "shipped":
+        found = shipped_adapter(model)
+        return str(found) if found else None
+    return adapter

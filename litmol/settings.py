@@ -222,7 +222,9 @@ class AgentSettings(_Section):
     engine: Literal["auto", "llama-cpp", "transformers"] = Field(
         default="auto", description="Local inference engine: llama-cpp (the shipped GGUF, fast on CPU), transformers "
         "(fp32 PyTorch, the reference); auto is llama-cpp when installed.")
-    adapter: str | None = Field(default=None, description="A LoRA adapter for the local model: a PEFT folder or a .gguf.")
+    adapter: str | None = Field(
+        default=None, description="A LoRA adapter for the local model: shipped (the adapter litmol ships for that "
+        "model, agent/adapters/, if there is one), a PEFT folder or a .gguf; none or empty: the base model.")
     quantization: QuantizationName = Field(
         default="shipped", description="llama-cpp weights of a shipped model: shipped (Q4_K_M as packaged), or "
         "re-quantized once by llama.cpp: q4_0, q8_0 or iq4_nl (IQ4_NL layers, Q4_0 LM head).")
@@ -237,7 +239,7 @@ class AgentSettings(_Section):
         description="Sent only to openai_base_url or a server the operator configured.")
     prompt_style: Literal["auto", "full", "compact"] = Field(
         default="auto", description="What the model reads: full (routing rules, examples and the tool schemas) or "
-        "compact (a line per tool; what fine-tuned adapters are trained on); auto: compact with an adapter.")
+        "compact (a line per tool; what fine-tuned adapters are trained on); auto: compact when an adapter is loaded.")
     max_model_calls: int = Field(default=6, ge=2, le=30, description="Model steps per question.")
     tool_timeout_s: float = Field(default=60.0, gt=0, description="Seconds one tool call may take.")
     tool_output_chars: int = Field(default=2400, ge=200, description="Characters of a tool's output the model reads.")
@@ -366,9 +368,3 @@ def export(name: str, value: str, overwrite: bool = True) -> None:
     else:
         os.environ.setdefault(name, value)
 
-
-def prompt_style(agent: AgentSettings) -> str:
-    """The prompt style in effect: the setting, or for auto compact when an adapter is loaded."""
-    if agent.prompt_style != "auto":
-        return agent.prompt_style
-    return "compact" if agent.adapter else "full"

@@ -29,13 +29,13 @@ def _drug_key(name: str) -> str | None:
     return None
 
 
-def _class_code(name: str) -> str | None:
+def _class_codes(name: str) -> set[str]:
     from litmol.predictors.chem.facts import UnknownClassError, default_facts
 
     try:
-        return default_facts().find_class(name).code
+        return {c.code for c in default_facts().find_classes(name)}
     except UnknownClassError:
-        return None
+        return set()
 
 
 def routing_scores(question: dict[str, Any], record: dict[str, Any]) -> dict[str, bool | None]:
@@ -57,7 +57,7 @@ def routing_scores(question: dict[str, Any], record: dict[str, Any]) -> dict[str
         return {"right_tool": True, "right_args": bool(gold & set(record.get("retrieved_pmids") or []))}
     if p.kind == "atc-class":
         code = want.args["name"]
-        return {"right_tool": True, "right_args": any(_class_code(str(c["args"].get("name", ""))) == code
+        return {"right_tool": True, "right_args": any(code in _class_codes(str(c["args"].get("name", "")))
                                                       for c in calls)}
     key = _drug_key(str(want.args.get("molecule") or want.args.get("name")))
     got = [_drug_key(str((c.get("args") or {}).get("molecule") or (c.get("args") or {}).get("name") or ""))

@@ -128,9 +128,11 @@ def templated_answer(p: Plan, steps: list[Step]) -> str | None:
         codes = "; ".join(f"{code}, {path.split(' > ')[-1].split(' ', 1)[-1]}" for code, path in paths)
         return f"{drug.capitalize()} belongs to the ATC main group {_join(groups)} (ATC {codes})."
     if p.kind == "atc-class":
-        m = CLASS_LINE.search(text)
-        if not m:
+        found = list(CLASS_LINE.finditer(text))
+        if not found:
             return None
+        code = p.subject.get("code", "").upper()
+        m = next((x for x in found if f" {code} " in f" {x.group(1)} "), found[0])  # the class asked for
         path, drugs = m.group(1), m.group(4)
         name = path.split(" > ")[-1]
         return f"The approved drugs in ATC class {name} are {_join(drugs.split(', '))}."

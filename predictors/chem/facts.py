@@ -103,7 +103,9 @@ class DrugFactsTable:
     def __init__(self, lexicon: DrugLexicon, names: dict[str, str]) -> None:
         self.lexicon = lexicon
         self.names = names
-        self._by_name = {normalize_name(n, strip_salts=False): c for c, n in names.items()}
+        self._by_name: dict[str, list[str]] = defaultdict(list)  # one name may head several classes
+        for c, n in sorted(names.items()):
+            self._by_name[normalize_name(n, strip_salts=False)].append(c)
         self.members: dict[str, set[int]] = defaultdict(set)
         for i, entry in enumerate(lexicon.entries):
             for code in entry.atc:
@@ -140,23 +142,31 @@ class DrugFactsTable:
     def suggestions(self, name: str) -> list[str]:
         return self.lexicon.lookup(name).suggestions
 
-    def find_class(self, query: str) -> AtcClass:
-        """An ATC class by code ("C10AA", "c10") or name ("HMG CoA reductase inhibitors", case and
-        punctuation ignored; close spellings matched). Raises UnknownClassError."""
-        code = None
-        m = ATC_CODE.match(query)
-        if m and len(query.strip()) in ATC_LEVELS.values():
-            code = query.strip().upper()
+    def find_classes(self, query: str) -> list[AtcClass]:
+        """The ATC classes a code ("C10AA", "c10") or name ("HMG CoA reductase inhibitors", case and
+        punctuation ignored, close spellings matched) names: one for a code, every class of that name
+        (e.g. "Prostaglandins" is both A02BB and G02AD). Raises UnknownClassError."""
+        codes: list[str] = []
+        if ATC_CODE.match(query) and len(query.strip()) in ATC_LEVELS.values():
+            codes = [query.strip().upper()]
         else:
             key = normalize_name(query, strip_salts=False)
-            code = self._by_name.get(key)
-            if code is None and key:
+            codes = list(self._by_name.get(key, []))
+            if not codes and key:
                 from rapidfuzz import fuzz, process
 
                 hit = process.extractOne(key, list(self._by_name), scorer=fuzz.ratio, score_cutoff=88)
-                code = self._by_name[hit[0]] if hit else None
-        if code is None or code not in self.members:
+                codes = list(self._by_name[hit[0]]) if hit else []
+        found = [self._class(c) for c in codes if c in self.members]
+        if not found:
             raise UnknownClassError(f"no ATC class {query!r}")
+        return found
+
+    def find_class(self, query: str) -> AtcClass:
+        """The first class `find_classes` finds (codes sort first by letter)."""
+        return self.find_classes(query)[0]
+
+    def _class(self, code: str) -> AtcClass:
         drugs = sorted({self.lexicon.entries[i].name for i in self.members[code]}, key=str.lower)
         level = next(lvl for lvl, w in ATC_LEVELS.items() if w == len(code))
         return AtcClass(code, self.names.get(code, ""), level, drugs)

@@ -125,3 +125,39 @@ def test_two_questions_with_the_real_model_get_two_answers(links_home, tmp_path_
     first, second = (a.answer.split("\n\n")[0] for a in answers)
     assert first.strip() and second.strip() and first != second
     assert answers[1].tool_calls  # the second turn still had its tools
+
+
+class ReadingModel(ScriptedModel):
+    """Predicts on the drug its user message names (the last one), then answers: shows what it was asked."""
+
+    asked: list = []
+
+    def _generate(self, messages, stop=None, run_manager=None, **kwargs):
+        from langchain_core.outputs import ChatGeneration, ChatResult
+
+        from litmol.agent.followup import drugs_named
+
+        question = next(str(m.content) for m in reversed(messages) if m.type == "human")
+        if messages[-1].type == "tool":
+            reply = AIMessage(f"Read: {str(messages[-1].content)[:60]}")
+        else:
+            ReadingModel.asked.append(question)
+            named = drugs_named(question)
+            reply = call("predict_properties", len(ReadingModel.asked), molecule=named[-1] if named else "unknown",
+                         properties=["clogp"])
+        return ChatResult(generations=[ChatGeneration(message=reply)])
+
+
+def test_a_follow_up_that_refers_back_reaches_the_model_with_its_drug_named(index_home):
+    from litmol.agent.session import Final
+
+    session = session_for(index_home, ReadingModel(messages=iter([])))
+    ReadingModel.asked = []
+    first = session.ask("Does caffeine cross the blood-brain barrier?")
+    history = [HumanMessage("Does caffeine cross the blood-brain barrier?"), AIMessage(first.answer)]
+    events = list(session.run_turn("And its logP?", history, tokens=False))
+    answer = next(e.answer for e in events if isinstance(e, Final))
+    assert ReadingModel.asked[-1] == "And caffeine's logP?"
+    assert answer.tool_calls[0]["args"]["molecule"] == "caffeine" and "Caffeine" in answer.answer
+    events = list(session.run_turn("Is metformin lipophilic?", history, tokens=False))
+    assert ReadingModel.asked[-1] == "Is metformin lipophilic?"  # a question naming its own drug is kept

@@ -412,3 +412,29 @@ def test_cli_reports_a_bad_batch_in_one_line_per_error_and_exits_2(tmp_path, cap
     err = capsys.readouterr().err
     assert "line 2" in err and "line 3" in err and "Traceback" not in err
     assert not (tmp_path / "run" / "results.jsonl").exists()
+
+
+def test_right_tool_and_arguments_follow_the_key_of_a_generated_question():
+    import json
+
+    from litmol.agent.evaluation.questions import parse_questions
+    from litmol.agent.evaluation.routing import routing_scores
+    from litmol.paths import CORPORA
+
+    rows = {r["id"]: r for r in map(json.loads, (CORPORA / "eval" / "batch_dev.jsonl").read_text().splitlines())}
+    q = parse_questions([json.dumps(rows["approval-0019"])])[0][0].model_dump()  # ponatinib
+    facts = {"name": "drug_facts", "args": {"name": "Iclusig"}, "ok": True}
+    assert routing_scores(q, {"tool_calls": [facts]}) == {"right_tool": True, "right_args": True} \
+        or routing_scores(q, {"tool_calls": [dict(facts, args={"name": "ponatinib"})]})["right_args"]
+    assert routing_scores(q, {"tool_calls": [dict(facts, args={"name": "imatinib"})]}) == \
+        {"right_tool": True, "right_args": False}
+    assert routing_scores(q, {"tool_calls": [{"name": "find_links", "args": {"name": "ponatinib"}, "ok": True}]}) == \
+        {"right_tool": False, "right_args": False}
+    cls = parse_questions([json.dumps(rows["atc-class-0014"])])[0][0].model_dump()
+    assert routing_scores(cls, {"tool_calls": [{"name": "drug_facts", "args": {"name": "prostaglandins"}, "ok": True}]}) \
+        == {"right_tool": True, "right_args": True}
+    lit = parse_questions([json.dumps(rows["mesh-treats-0001"])])[0][0].model_dump()
+    search = {"name": "search_literature", "args": {"query": "phenobarbital seizures"}, "ok": True}
+    assert routing_scores(lit, {"tool_calls": [search], "retrieved_pmids": lit["gold_pmids"][:1]})["right_args"]
+    assert routing_scores({"question": "hi", "type": "open", "meta": {}}, {"tool_calls": []}) == \
+        {"right_tool": None, "right_args": None}
