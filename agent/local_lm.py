@@ -109,7 +109,13 @@ class LocalLM:
             if self._compiler is None:
                 info = xgr.TokenizerInfo.from_huggingface(self.tokenizer, vocab_size=self.engine.vocab_size)
                 self._compiler = xgr.GrammarCompiler(info)
-            self._grammars[key] = self._compiler.compile_json_schema(key, any_whitespace=False)
+            # a call exactly as the chat template renders one: {"name": ..., "arguments": ...} in that order, tojson's
+            # ", " and ": ", then the newline before </tool_call> (Qwen's tokenizer merges it with the closing
+            # braces into one token, '"}}\n', that a grammar ending at "}" would forbid; compiling the sorted key
+            # put "arguments" first). A fine-tuned model then writes its calls as it learned them.
+            call = xgr.Grammar.from_json_schema(json.dumps(schema), any_whitespace=False, separators=(", ", ": "))
+            self._grammars[key] = self._compiler.compile_grammar(
+                xgr.Grammar.concat(call, xgr.Grammar.from_ebnf('root ::= "\\n"')))
         return self._grammars[key]
 
     def _warm(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None, ids: list[int]) -> int:
@@ -165,7 +171,7 @@ class LocalLM:
             held: list[int] = []  # text not yet streamed: it may still turn out to be a tool call
             matcher, call_ids = None, []
             call_tools = call_tools or tools
-            if mode == "none" or not tools:
+            if mode == "none" or not call_tools:  # tools may be listed in the system prompt instead (compact)
                 call_tools = None
             if mode == "force" and call_tools:
                 logits, generated, matcher = self._open_call(call_tools)

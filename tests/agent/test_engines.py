@@ -239,3 +239,30 @@ def test_iq4_nl_is_written_once_with_its_lm_head_in_q4_0_and_loads(llm_home, cap
     assert requantized(folder, "iq4_nl", progress=False) == path and path.stat().st_mtime == mtime  # cached
     lm = load_local_lm("0.5b", "llama-cpp", quantization="iq4_nl")
     assert lm.engine.quantization == "IQ4_NL"
+
+
+@pytest.mark.slow
+def test_the_call_grammar_accepts_a_call_as_the_chat_template_renders_it(llm_home):
+    """Name first, tojson's separators, and the newline that Qwen's tokenizer merges with the closing
+    braces ('"}}\\n'): what a fine-tuned model learned to write; arguments first is refused."""
+    from langchain_core.utils.function_calling import convert_to_openai_tool
+
+    from litmol.agent.local_lm import load_local_lm, tool_call_schema
+    from litmol.agent.tools import ANSWER_TOOL, TOOLS
+
+    lm = load_local_lm("0.5b", "llama-cpp")
+    tools = [convert_to_openai_tool(t) for t in [*TOOLS, ANSWER_TOOL]]
+    rendered = lm.tokenizer.apply_chat_template(
+        [{"role": "assistant", "content": "", "tool_calls": [{"type": "function", "function": {
+            "name": "drug_facts", "arguments": {"name": "imatinib"}}}]}], tokenize=False)
+    call = rendered.split("<tool_call>\n", 1)[1].split("</tool_call>", 1)[0]
+    assert call == '{"name": "drug_facts", "arguments": {"name": "imatinib"}}\n'
+
+    def accepts(text: str) -> bool:
+        import xgrammar as xgr
+
+        matcher = xgr.GrammarMatcher(lm.grammar(tool_call_schema(tools)))
+        return all(matcher.accept_token(t) for t in lm.tokenizer.encode(text))
+
+    assert accepts(call) and '"}}\n' in [lm.tokenizer.decode([t]) for t in lm.tokenizer.encode(call)]
+    assert not accepts('{"arguments": {"name": "imatinib"}, "name": "drug_facts"}\n')
