@@ -171,14 +171,6 @@ class DrugFactsTable:
         level = next(lvl for lvl, w in ATC_LEVELS.items() if w == len(code))
         return AtcClass(code, self.names.get(code, ""), level, drugs)
 
-    def looks_like_class(self, query: str) -> bool:
-        """Whether the text is an ATC code or the name of an ATC class (not a drug name)."""
-        try:
-            self.find_class(query)
-        except UnknownClassError:
-            return False
-        return self.lexicon.lookup(query).method != "exact"
-
 
 @functools.lru_cache(maxsize=1)
 def default_facts() -> DrugFactsTable:
