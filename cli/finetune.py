@@ -43,7 +43,9 @@ def cmd_finetune(args: argparse.Namespace) -> int:
     config = FinetuneConfig(model=args.model, epochs=args.epochs, learning_rate=args.lr, lora_r=args.rank,
                             lora_alpha=2 * args.rank, grad_accum=args.grad_accum, max_steps=args.max_steps or -1,
                             save_steps=args.save_steps, limit=args.limit, bf16=args.bf16, lora_layers=args.layers,
-                            max_per_kind=args.max_per_kind)
+                            max_per_kind=args.max_per_kind, seed=args.seed, init_adapter=args.init_adapter)
+    if args.init_adapter and not (Path(args.init_adapter) / "training.json").is_file():
+        raise UsageError(f"--init-adapter {args.init_adapter}: not an adapter made by `litmol agent finetune` (no training.json)")
     summary = finetune(traces, Path(args.out), config, Path(args.checkpoints) if args.checkpoints else None,
                        progress=not args.quiet)
     if args.json:
@@ -79,6 +81,9 @@ def register(sub: Any, shared: argparse.ArgumentParser) -> None:
     p.add_argument("--max-per-kind", type=positive, metavar="N", help="at most N traces per question kind (balanced)")
     p.add_argument("--layers", type=positive, metavar="N", help="LoRA on the top N decoder layers only (faster on CPU)")
     p.add_argument("--bf16", choices=["auto", "yes", "no"], default="auto", help="bf16 autocast (auto: if the CPU/GPU has it)")
+    p.add_argument("--seed", type=int, default=2026, help="seed of the trace sample and the run (default 2026)")
+    p.add_argument("--init-adapter", metavar="DIR", help="continue this adapter (a second stage) on traces none of its "
+                   "earlier stages used; the card lists every stage")
     p.add_argument("--checkpoints", metavar="DIR", help="checkpoint folder (default $LITMOL_HOME/finetune/<out name>)")
     p.add_argument("--json", action="store_true", help="print the run summary as JSON")
     p.set_defaults(func=cmd_finetune)

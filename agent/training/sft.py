@@ -20,7 +20,7 @@ import logging
 import os
 import time
 from collections import Counter
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +50,7 @@ class FinetuneConfig:
     bf16: str = "auto"  # auto: on CUDA or a CPU with bf16 instructions; yes; no
     prompt_style: str = "compact"
     limit: int | None = None  # use only the first N traces (tests, smoke runs)
+    init_adapter: str | None = None  # continue training this adapter on traces its own run did not use
 
 
 def agent_tools() -> list[Any]:
@@ -104,13 +105,19 @@ def read_traces(path: Path, limit: int | None = None) -> list[dict[str, Any]]:
     return rows[:limit] if limit else rows
 
 
-def balanced(rows: list[dict[str, Any]], max_per_kind: int | None, seed: int) -> list[dict[str, Any]]:
+def trace_key(row: dict[str, Any]) -> str:
+    return json.dumps(row["messages"], sort_keys=True)
+
+
+def balanced(rows: list[dict[str, Any]], max_per_kind: int | None, seed: int,
+             exclude: set[str] | None = None) -> list[dict[str, Any]]:
     """At most `max_per_kind` traces of each kind, in a seeded shuffled order (the file groups kinds); of
-    each kind's quota up to half goes to tagged traces (typos, follow-ups, topic changes, injections)."""
+    each kind's quota up to half goes to tagged traces (typos, follow-ups, topic changes, injections).
+    Traces whose key is in `exclude` (an earlier stage's sample) are left out."""
     import random
 
     rng = random.Random(seed)
-    rows = list(rows)
+    rows = [r for r in rows if not exclude or trace_key(r) not in exclude]
     rng.shuffle(rows)
     if not max_per_kind:
         return rows
@@ -187,10 +194,32 @@ def latest_checkpoint(folder: Path) -> str | None:
     return str(found[-1]) if found else None
 
 
+def earlier_stages(adapter: Path) -> list[dict[str, Any]]:
+    """The training summaries of `adapter` and of the stages it continued, oldest first."""
+    card = adapter / "training.json"
+    if not card.is_file():
+        raise ValueError(f"{adapter} has no training.json: only an adapter made by `litmol agent finetune` can be continued")
+    summary = json.loads(card.read_text())
+    return [*summary.pop("earlier_stages", []), summary]
+
+
+def stage_sample(rows: list[dict[str, Any]], stages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The traces every earlier stage trained on (each stage's balanced sample, recomputed from its config)."""
+    used: set[str] = set()
+    out = []
+    for stage in stages:
+        c = stage["config"]
+        picked = balanced(rows, c.get("max_per_kind"), c["seed"], used)[:c.get("limit") or None]
+        used |= {trace_key(r) for r in picked}
+        out += picked
+    return out
+
+
 def finetune(traces: Path, out: Path, config: FinetuneConfig | None = None, checkpoints: Path | None = None,
              progress: bool = True) -> dict[str, Any]:
     """Train a LoRA adapter on `traces`, save it (safetensors) with its card in `out`; resumes from the
-    newest checkpoint in `checkpoints` (default: LITMOL_HOME/finetune/<out name>)."""
+    newest checkpoint in `checkpoints` (default: LITMOL_HOME/finetune/<out name>). With
+    `config.init_adapter` the run continues that adapter on traces none of its stages used."""
     import torch
     from datasets import Dataset
     from peft import LoraConfig
@@ -206,7 +235,14 @@ def finetune(traces: Path, out: Path, config: FinetuneConfig | None = None, chec
         torch.set_num_threads(os.cpu_count() or 1)
     base_path = resolve_model_path(config.model, progress)
     tokenizer = AutoTokenizer.from_pretrained(base_path)
-    rows = balanced(read_traces(traces), config.max_per_kind, config.seed)[:config.limit or None]
+    all_rows = read_traces(traces)
+    stages = earlier_stages(Path(config.init_adapter)) if config.init_adapter else []
+    if stages:  # the adapter's shape is the first stage's
+        first = stages[0]["config"]
+        config = replace(config, **{k: first[k] for k in ("model", "lora_r", "lora_alpha", "lora_dropout", "lora_layers",
+                                                           "prompt_style")})
+    used = {trace_key(r) for r in stage_sample(all_rows, stages)}
+    rows = balanced(all_rows, config.max_per_kind, config.seed, used)[:config.limit or None]
     rendered = [render_trace(r["messages"], tokenizer, config.prompt_style) for r in rows]
     too_long = sum(len(r["input_ids"]) > config.max_length for r in rendered)
     rendered = [r for r in rendered if len(r["input_ids"]) <= config.max_length]
@@ -216,7 +252,7 @@ def finetune(traces: Path, out: Path, config: FinetuneConfig | None = None, chec
     if getattr(model_config, "quantization_config", None) is not None:  # the dequantized GGUF still says GGUF
         del model_config.quantization_config
     model = AutoModelForCausalLM.from_pretrained(base_path, config=model_config, dtype=torch.float32)
-    checkpoints = checkpoints or litmol_home() / "finetune" / out.name
+    checkpoints = checkpoints or litmol_home() / "finetune" / (out.name + (f"-stage{len(stages) + 1}" if stages else ""))
     args = SFTConfig(
         output_dir=str(checkpoints), num_train_epochs=config.epochs, max_steps=config.max_steps,
         per_device_train_batch_size=config.batch_size, gradient_accumulation_steps=config.grad_accum,
@@ -229,6 +265,11 @@ def finetune(traces: Path, out: Path, config: FinetuneConfig | None = None, chec
     layers = list(range(n_layers - config.lora_layers, n_layers)) if config.lora_layers else None
     lora = LoraConfig(r=config.lora_r, lora_alpha=config.lora_alpha, lora_dropout=config.lora_dropout,
                       target_modules=TARGET_MODULES, layers_to_transform=layers, task_type="CAUSAL_LM")
+    if config.init_adapter:
+        from peft import PeftModel
+
+        model = PeftModel.from_pretrained(model, config.init_adapter, is_trainable=True)
+        lora = None
     speed: dict[str, Any] = {}
     trainer = _trainer_class()(model=model, args=args, train_dataset=dataset, processing_class=tokenizer,
                                peft_config=lora, callbacks=[_speed_callback(speed)])
@@ -250,19 +291,43 @@ def finetune(traces: Path, out: Path, config: FinetuneConfig | None = None, chec
                "resumed_from": resume}
     summary["trained_by_kind"] = dict(sorted(Counter(r["kind"] for r in rows).items()))
     summary["trained_by_tag"] = dict(sorted(Counter(t for r in rows for t in r.get("tags", [])).items()))
+    if stages:
+        summary["earlier_stages"] = stages
     (out / "training.json").write_text(json.dumps(summary, indent=2))
     write_card(out, summary, traces)
     return summary
 
 
-def write_card(out: Path, summary: dict[str, Any], traces: Path) -> Path:
-    """README.md of the adapter: base model, data by kind, hyper-parameters, speed, how to reproduce it;
-    the evaluation table is appended by whoever measures it (bench/README.md has the runs)."""
+def _command(summary: dict[str, Any], traces: Path, out: Path) -> str:
     c = summary["config"]
-    kinds = "\n".join(f"| {k} | {v} |" for k, v in summary.get("trained_by_kind", {}).items())
+    flags = [f"--epochs {c['epochs']}", f"--lr {c['learning_rate']}", f"--seed {c['seed']}"]
+    if c.get("init_adapter"):
+        flags.append(f"--init-adapter {out}")
+    else:
+        flags.append(f"--rank {c['lora_r']}")
+        if c.get("lora_layers"):
+            flags.append(f"--layers {c['lora_layers']}")
+    if c.get("max_per_kind"):
+        flags.append(f"--max-per-kind {c['max_per_kind']}")
+    return f"litmol agent finetune --traces {traces} --out {out} " + " ".join(flags)
+
+
+def write_card(out: Path, summary: dict[str, Any], traces: Path) -> Path:
+    """README.md of the adapter: base model, data by kind, hyper-parameters, speed, how to reproduce it
+    (every stage); the evaluation table is appended by whoever measures it (bench/README.md has the runs)."""
+    stages = [*summary.get("earlier_stages", []), {k: v for k, v in summary.items() if k != "earlier_stages"}]
+    c = stages[0]["config"]
+    by_kind: Counter = Counter()
+    for st in stages:
+        by_kind.update(st.get("trained_by_kind", {}))
+    kinds = "\n".join(f"| {k} | {v} |" for k, v in sorted(by_kind.items()))
+    rows = "\n".join(
+        f"| {i + 1} | {st['trained_on']} | {st['config']['learning_rate']} | {st['config']['epochs']} | {st['steps']} | "
+        f"{st['seconds']} | {st['tokens_per_s']} | {st['train_loss']} | {st['device']} |" for i, st in enumerate(stages))
+    commands = "\n".join(f"    {_command(st, traces, out)}" for st in stages)
     text = f"""# litmol agent adapter ({out.name})
 
-LoRA adapter for Qwen2.5-Coder-{summary['base_model'].upper()}-Instruct (the shipped GGUF, dequantized to fp32
+LoRA adapter for Qwen2.5-Coder-{c['model'].upper()}-Instruct (the shipped GGUF, dequantized to fp32
 for training), trained by `litmol agent finetune` on verified tool traces of the **train split**
 (`{traces}`, made by `litmol agent traces`; dev and test subjects never appear). It expects the
 compact prompt (`prompt_style = "compact"`, the default with an adapter).
@@ -271,20 +336,22 @@ compact prompt (`prompt_style = "compact"`, the default with an adapter).
 |---|---|
 {kinds}
 
-Trained on {summary['trained_on']} traces ({summary['skipped_too_long']} longer than {c['max_length']} tokens left out),
-mean {summary['sequence_tokens_mean']} tokens per trace of which {summary['assistant_tokens_mean']} carry the loss.
+{sum(st['trained_on'] for st in stages)} distinct traces in {len(stages)} stage(s) (a stage continues the adapter on traces no
+earlier stage used); mean {summary['sequence_tokens_mean']} tokens per trace of which {summary['assistant_tokens_mean']}
+carry the loss (last stage).
 
-Hyper-parameters: LoRA r {c['lora_r']}, alpha {c['lora_alpha']}, dropout {c['lora_dropout']}, on {', '.join(TARGET_MODULES)}
-of {'the top ' + str(c['lora_layers']) + ' layers' if c['lora_layers'] else 'every layer'}; learning rate {c['learning_rate']}
-(cosine, 5 % warm-up), {c['epochs']} epoch(s), batch {c['batch_size']} x {c['grad_accum']} accumulation, seed {c['seed']},
-bf16 {summary['bf16']}. Device: {summary['device']}; {summary['steps']} steps in {summary['seconds']} s,
-{summary['tokens_per_s']} training tokens/s; final train loss {summary['train_loss']}.
+LoRA r {c['lora_r']}, alpha {c['lora_alpha']}, dropout {c['lora_dropout']}, on {', '.join(TARGET_MODULES)}
+of {'the top ' + str(c['lora_layers']) + ' layers' if c['lora_layers'] else 'every layer'}; cosine schedule with 5 % warm-up,
+batch {c['batch_size']} x {c['grad_accum']} accumulation, bf16 {summary['bf16']}.
+
+| stage | traces | learning rate | epochs | steps | seconds | tokens/s | train loss | device |
+|---|---|---|---|---|---|---|---|---|
+{rows}
 
 Reproduce:
 
     litmol agent traces --out {traces}
-    litmol agent finetune --traces {traces} --out {out} --epochs {c['epochs']} --rank {c['lora_r']} \\
-        {'--layers ' + str(c['lora_layers']) + ' ' if c['lora_layers'] else ''}{'--max-per-kind ' + str(c['max_per_kind']) if c['max_per_kind'] else ''}
+{commands}
 """
     path = out / "README.md"
     path.write_text(text)

@@ -8,7 +8,14 @@ import json
 
 import pytest
 
-from litmol.agent.training.sft import FinetuneConfig, balanced, finetune, latest_checkpoint
+from litmol.agent.training.sft import (
+    FinetuneConfig,
+    balanced,
+    finetune,
+    latest_checkpoint,
+    stage_sample,
+    trace_key,
+)
 from litmol.paths import CORPORA
 
 TRACES = CORPORA / "training" / "traces.jsonl"
@@ -22,6 +29,17 @@ def test_a_balanced_sample_caps_each_kind_and_keeps_half_for_untagged_traces():
     bbb = [r for r in picked if r["kind"] == "bbb"]
     assert sum(bool(r["tags"]) for r in bbb) <= 5
     assert balanced(rows, 10, seed=1) == picked and balanced(rows, None, seed=1)[:3] != rows[:3]
+
+
+def test_a_second_stage_samples_only_traces_no_earlier_stage_used():
+    rows = [json.loads(line) for line in TRACES.read_text().splitlines()]
+    stages = [{"config": {"max_per_kind": 10, "seed": 1, "limit": None}},
+              {"config": {"max_per_kind": 10, "seed": 2, "limit": None}}]
+    used = stage_sample(rows, stages)
+    first = {trace_key(r) for r in balanced(rows, 10, seed=1)}
+    assert first < {trace_key(r) for r in used} and len({trace_key(r) for r in used}) == len(used)
+    fresh = balanced(rows, 10, seed=3, exclude={trace_key(r) for r in used})
+    assert fresh and not {trace_key(r) for r in fresh} & {trace_key(r) for r in used}
 
 
 @pytest.mark.slow
@@ -61,6 +79,11 @@ def test_a_tiny_run_writes_an_adapter_the_runtime_loads_and_resumes(tmp_path):
     again = finetune(TRACES, out, FinetuneConfig(limit=4, grad_accum=2, max_steps=2, save_steps=1, lora_layers=2,
                                                  lora_r=4, lora_alpha=8), checkpoints, progress=False)
     assert again["resumed_from"].endswith("checkpoint-1") and again["steps"] == 2
+    staged = tmp_path / "staged"
+    second = finetune(TRACES, staged, FinetuneConfig(limit=2, grad_accum=2, max_steps=1, init_adapter=str(out), seed=7,
+                                                     lora_r=64), tmp_path / "checkpoints2", progress=False)
+    assert second["config"]["lora_r"] == 4 and second["resumed_from"] is None  # the first stage's shape, a fresh run
+    assert len(second["earlier_stages"]) == 1 and "--init-adapter" in (staged / "README.md").read_text()
     from litmol.agent.local_lm import load_local_lm
 
     lm = load_local_lm("0.5b", "transformers", adapter=str(out))
