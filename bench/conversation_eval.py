@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -47,7 +48,7 @@ def main() -> None:
 
     settings = Settings.load()
     if args.adapter:
-        settings = settings.model_copy(update={"agent": settings.agent.model_copy(update={"adapter": args.adapter})})
+        settings = replace(settings, agent=settings.agent.model_copy(update={"adapter": args.adapter}))
     session = AgentSession(settings)
     conversations = [json.loads(line) for line in args.conversations.read_text().splitlines() if line.strip()]
     records = []
