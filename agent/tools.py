@@ -25,6 +25,7 @@ from pydantic import Field
 from litmol.predictors.registry import AGENT_DEFAULT_PREDICTORS, agent_property_names
 from litmol.settings import Settings
 
+from .design_tool import propose_candidates
 from .untrusted import clean
 
 logger = logging.getLogger(__name__)
@@ -302,7 +303,8 @@ def final_answer(answer: str) -> str:
     return answer
 
 
-TOOLS = [search_literature, get_article, find_links, resolve_molecule, drug_facts, predict_properties]
+TOOLS = [search_literature, get_article, find_links, resolve_molecule, drug_facts, predict_properties,
+         propose_candidates]
 LITERATURE_TOOLS = frozenset(["search_literature", "get_article", "find_links"])
 ANSWER_TOOL = final_answer
 

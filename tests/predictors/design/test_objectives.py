@@ -1,0 +1,62 @@
+"""Objective specs: every documented form parses, bad ones get one clear line, desirabilities behave."""
+
+from __future__ import annotations
+
+import pytest
+
+from litmol.predictors.api import known_properties
+from litmol.predictors.design.objectives import (
+    DOMAIN_PENALTY,
+    ObjectiveError,
+    combined_score,
+    desirabilities,
+    parse_objective,
+    parse_objectives,
+)
+from litmol.predictors.registry import list_predictors
+
+KNOWN = list(known_properties(list_predictors()))
+
+
+@pytest.mark.parametrize(("spec", "prop", "kind", "lo", "hi"), [
+    ("qed>=0.6", "qed", "ge", 0.6, None), ("sa<=4", "sa_score", "le", None, 4.0), ("logs -4..-1", "logs", "range", -4, -1),
+    ("bbb max", "bbb", "max", None, None), ("mw min", "mw", "min", None, None), ("TPSA 40..90", "tpsa", "range", 40, 90),
+    ("herg<=0.3", "hERG", "le", None, 0.3), ("logp > 1", "clogp", "ge", 1, None), ("logd=1..3", "logd", "range", 1, 3),
+    ("qed maximize", "qed", "max", None, None),
+])
+def test_every_documented_form_parses(spec, prop, kind, lo, hi):
+    o = parse_objective(spec, KNOWN)
+    assert (o.prop, o.kind, o.lo, o.hi) == (prop, kind, lo, hi)
+
+
+@pytest.mark.parametrize(("spec", "says"), [
+    ("qed>>0.6", "bad objective"), ("qed", "bad objective"), ("logs -1..-4", "empty"), ("", "bad objective"),
+    ("qde>=0.6", "did you mean qed"), ("foo max", "unknown property 'foo'"), ("qed>=abc", "bad objective"),
+])
+def test_bad_specs_get_one_clear_line(spec, says):
+    with pytest.raises(ObjectiveError) as err:
+        parse_objective(spec, KNOWN)
+    assert says in str(err.value) and "\n" not in str(err.value)
+
+
+def test_a_property_named_twice_is_refused():
+    with pytest.raises(ObjectiveError, match="two objectives"):
+        parse_objectives(["qed>=0.5", "qed max"], KNOWN)
+
+
+def test_desirability_rises_inside_a_constraint_and_falls_outside():
+    o = parse_objective("qed>=0.6", KNOWN)
+    assert o.desirability(0.3) == 0.0 and 0 < o.desirability(0.55) < o.desirability(0.6) == pytest.approx(0.9)
+    assert o.desirability(0.9) == 1.0 and o.satisfied(0.6) and not o.satisfied(0.59)
+    r = parse_objective("logs -4..-1", KNOWN)
+    assert r.desirability(-2.5) > r.desirability(-1.2) > r.desirability(-0.5) and r.desirability(None) == 0.0
+    up, down = parse_objective("bbb max", KNOWN), parse_objective("mw min", KNOWN)
+    assert up.desirability(0.9) == pytest.approx(0.9) and down.desirability(250) > down.desirability(550)
+
+
+def test_out_of_domain_predictions_count_at_a_penalty():
+    objs = parse_objectives(["bbb>=0.7"], KNOWN)
+    inside = desirabilities(objs, {"bbb": 0.9, "bbb_in_domain": True})
+    outside = desirabilities(objs, {"bbb": 0.9, "bbb_in_domain": False})
+    assert outside["bbb>=0.7"] == pytest.approx(DOMAIN_PENALTY * inside["bbb>=0.7"])
+    assert combined_score([1.0, 0.25]) == pytest.approx(0.5) and combined_score([0.9, 0.0]) == 0.0
