@@ -70,12 +70,6 @@ class DesignResult:
     evaluated: int = 0
     feasible: int = 0
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"candidates": [c.to_dict() for c in self.candidates], "objectives": [o.label for o in self.objectives],
-                "seeds": [{"name": n, "smiles": s} for n, s in self.seeds], "oracle_calls": self.calls,
-                "seconds": round(self.seconds, 2), "evaluated": self.evaluated, "feasible": self.feasible,
-                "interrupted": self.interrupted}
-
 
 def resolve_seeds(seeds: Sequence[str]) -> list[tuple[str, str]]:
     """Names or SMILES -> (label, canonical SMILES); DesignError naming the first that does not resolve."""

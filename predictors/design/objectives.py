@@ -174,12 +174,17 @@ def parse_objectives(specs: Sequence[str], known: Sequence[str]) -> list[Objecti
     return out
 
 
+def as_number(value: object) -> float | None:
+    """A predicted value as a float; None for a missing, boolean or text value."""
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
 def desirabilities(objectives: Sequence[Objective], properties: Mapping[str, object]) -> dict[str, float]:
     """Each objective's desirability for one molecule's predicted properties, halved outside the domain."""
     out = {}
     for o in objectives:
         value = properties.get(o.prop)
-        d = o.desirability(value if isinstance(value, (int, float)) and not isinstance(value, bool) else None)
+        d = o.desirability(as_number(value))
         if properties.get(f"{o.prop}_in_domain") is False:
             d *= DOMAIN_PENALTY
         out[o.label] = d

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from .objectives import Objective, combined_score, desirabilities
+from .objectives import Objective, as_number, combined_score, desirabilities
 
 logger = logging.getLogger(__name__)
 
@@ -138,13 +138,10 @@ class Scorer:
                     terms.append(max(e.similarity, 1e-3))
             if not terms:
                 terms = [1.0]
-            meets = all(o.satisfied(_number(props.get(o.prop))) for o in self.objectives if o.is_constraint)
+            meets = all(o.satisfied(as_number(props.get(o.prop))) for o in self.objectives if o.is_constraint)
             similar = not self.min_similarity or (e.similarity or 0.0) >= self.min_similarity
             e.feasible = bool(meets and similar and not alerts)
             e.score = 0.0 if alerts else combined_score(terms)
             out.append(e)
         return out
 
-
-def _number(value: Any) -> float | None:
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
