@@ -9,7 +9,9 @@ seed. Three methods get the same oracle budget and the same ranking (predictors/
 Per method: the shortlist's size, the fraction of it that meets every constraint with every prediction
 inside its model's applicability domain, the hypervolume of the feasible molecules' desirabilities (bbb,
 logs, qed, sa, similarity; Monte Carlo, fixed seed) and the wall time; also oracle calls per second of
-the full objective stack, in process and through the predictor service on loopback.
+the full objective stack, in process and through the predictor service on loopback, and the time a default
+`propose_candidates` call (the agent tool, CHAT_BUDGET molecules) adds to a chat turn, first call of the
+process (models loading) and warm, on requests phrased as chemists phrase them.
 
     python bench/design_eval.py                      # budget 1000, seeds 0 1 2
     python bench/design_eval.py --budget 400 --seeds 0
@@ -43,7 +45,7 @@ def cns_inactive_seeds(n: int = N_SEEDS) -> list[str]:
     from litmol.predictors.chem.lexicon import default_lexicon
     from litmol.predictors.ml.datasets import PACKAGED
 
-    b3db = pd.read_csv(PACKAGED["b3db"].path, sep="\t")
+    b3db = pd.read_csv(PACKAGED["b3db"].path(), sep="\t")
     negative = set()
     for smi in b3db.loc[b3db["BBB+/BBB-"] == "BBB-", "SMILES"]:
         mol = Chem.MolFromSmiles(smi)
@@ -85,8 +87,7 @@ def measure(method: str, seeds: list[str], budget: int, run_seed: int, settings=
     started = time.perf_counter()
     if method == "ga":
         result = propose(seeds, OBJECTIVES, config, settings=settings)
-        evaluations, candidates = None, result.candidates
-        scorer_cache = None
+        evaluations, candidates = result.evaluations, result.candidates
     else:
         from litmol.predictors.api import known_properties
         from litmol.predictors.chem.mol import to_mol
@@ -107,15 +108,27 @@ def measure(method: str, seeds: list[str], budget: int, run_seed: int, settings=
         scorer.evaluate(chosen)
         evaluations = list(scorer.cache.values())
         candidates = shortlist(evaluations, objectives, pairs, config.n, config.diversity)
-        scorer_cache = scorer.cache
     seconds = time.perf_counter() - started
     good = [c for c in candidates if not c.out_of_domain]
     points = np.array([[*c.desirability.values(), c.seed_similarity or 0.0] for c in candidates]) \
         if candidates else np.zeros((0, 5))
-    feasible = sum(e.feasible for e in scorer_cache.values()) if scorer_cache is not None else result.feasible
+    # every scored molecule, feasible or not (a molecule an alert filters counts as nothing): shows how far
+    # a method got towards the targets even when it found nothing that meets all of them
+    every = np.array([[*(e.desirability.get(o, 0.0) for o in labels_of(evaluations)), e.similarity or 0.0]
+                      for e in evaluations if e.valid and not e.alerts]) if evaluations else np.zeros((0, 5))
     return {"method": method, "run_seed": run_seed, "budget": budget, "shortlist": len(candidates),
-            "all_met_in_domain": round(len(good) / 20, 3), "feasible_scored": feasible,
-            "hypervolume": round(hypervolume(points), 4), "seconds": round(seconds, 1)}
+            "shortlist_in_domain": round(len(good) / len(candidates), 3) if candidates else None,
+            "all_met_in_domain": round(len(good) / 20, 3), "feasible_scored": sum(e.feasible for e in evaluations),
+            "hypervolume": round(hypervolume(points), 4), "hypervolume_all": round(hypervolume(every), 4),
+            "seconds": round(seconds, 1)}
+
+
+def labels_of(evaluations) -> list[str]:  # noqa: N802
+    """The objective labels in the order the desirability dicts hold them."""
+    for e in evaluations:
+        if e.desirability:
+            return list(e.desirability)
+    return []
 
 
 def oracle_speed(n: int = 300) -> list[dict]:
@@ -148,28 +161,65 @@ def oracle_speed(n: int = 300) -> list[dict]:
     return rows
 
 
+# (objectives, seeds) as the model passes them for requests like "brain-penetrant analogues of imatinib with
+# better solubility", "compounds like the angina drugs without PAINS alerts", "drug-like soluble compounds"
+CHAT_REQUESTS = [(["bbb>=0.7", "logs>=-4"], ["imatinib"]),
+                 (["qed>=0.6", "sa<=4"], ["ranolazine", "isosorbide mononitrate"]),
+                 (["qed max", "logs>=-3"], []),
+                 (["logd 1..3", "tpsa<=90", "mw<=450"], ["losartan"])]
+
+
+def chat_turn_time() -> list[dict]:
+    """Seconds a default propose_candidates call takes, as the agent makes it (AgentSession.call_tool)."""
+    from litmol.agent.design_tool import CHAT_BUDGET
+    from litmol.agent.session import AgentSession
+
+    session = AgentSession()
+    rows = []
+    for i, (objectives, seeds) in enumerate(CHAT_REQUESTS):
+        t0 = time.perf_counter()
+        out = session.call_tool("propose_candidates", objectives=objectives, seeds=seeds)
+        seconds = time.perf_counter() - t0
+        shown = sum(1 for line in out.splitlines() if line[:1].isdigit())
+        rows.append({"request": " ".join(objectives) + (" near " + ", ".join(seeds) if seeds else ""),
+                     "call": "first (cold)" if i == 0 else "warm", "budget": CHAT_BUDGET, "candidates": shown,
+                     "failed": out.startswith("propose_candidates failed"), "seconds": round(seconds, 1)})
+    return rows
+
+
 def main() -> None:
     ap = arg_parser(__doc__)
     ap.add_argument("--budget", type=int, default=1000)
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    ap.add_argument("--no-speed", action="store_true", help="skip the oracle-speed rows")
+    ap.add_argument("--no-speed", action="store_true",
+                    help="skip the speed rows (oracle calls/s, chat-turn time); saves design_eval_quality.json")
+    ap.add_argument("--only-chat", action="store_true", help="only time propose_candidates as a chat turn")
     args = ap.parse_args()
+    chat = chat_turn_time() if args.only_chat else []
+    if args.only_chat:
+        print(table(chat, ["request", "call", "budget", "candidates", "failed", "seconds"]))
+        save("design_chat_turn", {"requests": chat, "max_seconds": max(r["seconds"] for r in chat)})
+        return
     seeds = cns_inactive_seeds()
     print("seeds (B3DB BBB-, approved):", ", ".join(seeds))
     rows = [measure(m, seeds, args.budget, s) for s in args.seeds for m in ("ga", "random", "analogues")]
-    print(table(rows, ["method", "run_seed", "budget", "shortlist", "all_met_in_domain", "feasible_scored",
-                       "hypervolume", "seconds"]))
+    print(table(rows, ["method", "run_seed", "budget", "shortlist", "shortlist_in_domain", "all_met_in_domain",
+                       "feasible_scored", "hypervolume", "hypervolume_all", "seconds"]))
     by = {m: [r for r in rows if r["method"] == m] for m in ("ga", "random", "analogues")}
-    summary = {m: {k: round(float(np.mean([r[k] for r in rs])), 4) for k in ("all_met_in_domain", "hypervolume",
-                                                                           "seconds", "shortlist")}
-               for m, rs in by.items()}
+    summary = {m: {k: round(float(np.mean([r[k] for r in rs])), 4)
+                   for k in ("shortlist", "all_met_in_domain", "feasible_scored", "hypervolume", "hypervolume_all",
+                             "seconds")} for m, rs in by.items()}
     print(table([{"method": m, **v} for m, v in summary.items()],
-                ["method", "shortlist", "all_met_in_domain", "hypervolume", "seconds"]))
+                ["method", "shortlist", "all_met_in_domain", "feasible_scored", "hypervolume", "hypervolume_all",
+                 "seconds"]))
     speed = [] if args.no_speed else oracle_speed()
     if speed:
         print(table(speed, ["path", "molecules", "seconds", "calls_per_s", "x_in_process"]))
-    save("design_eval", {"objectives": OBJECTIVES, "min_similarity": MIN_SIMILARITY, "seeds": seeds, "runs": rows,
-                         "mean": summary, "oracle_speed": speed})
+        chat = chat_turn_time()
+        print(table(chat, ["request", "call", "budget", "candidates", "failed", "seconds"]))
+    # without the speed rows (e.g. while other work shares the cores) the quality runs go to their own file
+    save("design_eval" if speed else "design_eval_quality", {"objectives": OBJECTIVES, "min_similarity": MIN_SIMILARITY, "seeds": seeds, "runs": rows,
+                         "mean": summary, "oracle_speed": speed, "chat_turn": chat})
 
 
 if __name__ == "__main__":

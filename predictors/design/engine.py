@@ -69,6 +69,7 @@ class DesignResult:
     interrupted: bool = False
     evaluated: int = 0
     feasible: int = 0
+    evaluations: list[Any] = field(default_factory=list, repr=False)  # every molecule scored (scoring.Evaluation)
 
 
 def resolve_seeds(seeds: Sequence[str]) -> list[tuple[str, str]]:
@@ -189,4 +190,4 @@ def propose(seeds: Sequence[str], objectives: Sequence[str | Objective], config:
                            exclude={s for _, s in seed_pairs})
     return DesignResult(candidates, parsed, seed_pairs, scorer.calls, time.perf_counter() - started,
                         search.generations, search.interrupted, evaluated=len(evaluations),
-                        feasible=sum(e.feasible for e in evaluations))
+                        feasible=sum(e.feasible for e in evaluations), evaluations=evaluations)
