@@ -92,6 +92,7 @@ def main() -> None:
     ap.add_argument("--offspring", type=int, help="offspring per generation (default: the engine's)")
     ap.add_argument("--start", type=int, help="starting population (default: the engine's)")
     ap.add_argument("--out", type=Path, default=OUT)
+    ap.add_argument("--summary", action="store_true", help="only summarise the runs saved so far")
     args = ap.parse_args()
     config = DesignConfig()
     for field, value in (("population_size", args.population), ("offspring_size", args.offspring),
@@ -102,7 +103,7 @@ def main() -> None:
         f"-p{config.population_size}-o{config.offspring_size}-s{config.start_size}"
     runs = args.out / ("runs" + tag)
     runs.mkdir(parents=True, exist_ok=True)
-    for task in args.tasks:
+    for task in [] if args.summary else args.tasks:
         for seed in args.seeds:
             path = runs / f"{task}-{seed}-{args.budget}.json"
             if path.exists():
