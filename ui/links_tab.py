@@ -1,5 +1,5 @@
-"""The Links tab: drug–disease links mined from the index, their evidence, a neighbourhood
-network and a per-year trend for the link a user clicks."""
+"""The Links tab: drug–disease and drug–target links of the index (text mining and PubMed indexing),
+their evidence and its source, a neighbourhood network and a per-year trend for the link a user clicks."""
 
 from __future__ import annotations
 
@@ -10,8 +10,10 @@ import pandas as pd
 
 from . import render
 
-COLOURS = {"treats": "#2e7d32", "causes": "#c62828", "other": "#757575"}
-COLUMNS = ["drug", "relation", "disease", "score", "articles", "years", "PMIDs"]
+COLOURS = {"treats": "#2e7d32", "causes": "#c62828", "other": "#757575", "inhibits": "#6a1b9a",
+           "activates": "#ef6c00", "acts_on": "#00838f"}
+COLUMNS = ["drug", "relation", "disease or target", "score", "articles", "sources", "years", "PMIDs"]
+ALL = "all"
 
 
 def _figure():
@@ -77,31 +79,34 @@ def trend_plot(title: str, counts: list[tuple[int, int]]):
 
 
 def find(context: Any, name: str, kind: str, relation: str, min_articles: float | None) -> tuple[Any, list[dict], str, Any]:
-    """Links of a drug or disease (from the session context's link table) for the table, the state, a note
-    and the network plot."""
+    """Links of a drug, disease or target (from the session context's link table) for the table, the state,
+    a note and the network plot."""
     from litmol.retrieval import RetrievalError
 
     name = (name or "").strip()
     if not name:
-        raise gr.Error("Type a drug or a disease.")
-    rel = None if relation == "treats + causes" else relation
+        raise gr.Error("Type a drug, a disease or a target.")
+    if kind not in ("disease", "drug", "target"):
+        raise gr.Error("Choose disease, drug or target.")
+    rel = None if relation == ALL else relation
     try:
         table = context.links
-        links = table.links(drug=name if kind == "drug" else None, disease=name if kind == "disease" else None,
-                            relation=rel, min_articles=max(1, int(min_articles or 1)), limit=40)
+        links = table.links(**{kind: name}, relation=rel, min_articles=max(1, int(min_articles or 1)), limit=40)
     except RetrievalError as exc:
         raise gr.Error(str(exc)) from None
-    rows = [{"drug": lk.drug, "relation": lk.relation, "disease": lk.disease, "score": lk.score,
-             "articles": lk.n_articles, "years": f"{lk.first_year}–{lk.last_year}" if lk.first_year else "",
+    rows = [{"drug": lk.drug, "relation": lk.relation, "disease or target": lk.disease, "score": lk.score,
+             "articles": lk.n_articles, "sources": ", ".join(f"{k} {v}" for k, v in lk.sources.items()),
+             "years": f"{lk.first_year}–{lk.last_year}" if lk.first_year else "",
              "PMIDs": " ".join(f"[{p}]({render.PUBMED.format(p)})" for p in lk.pmids[:6])
              + (" …" if len(lk.pmids) > 6 else "")} for lk in links]
     frame = pd.DataFrame(rows, columns=COLUMNS)
-    center = (links[0].disease if kind == "disease" else links[0].drug) if links else name
+    center = (links[0].drug if kind == "drug" else links[0].disease) if links else name
     plural = "" if len(links) == 1 else "s"
-    note = (f"{len(links)} link{plural} in {table.n_articles:,} mined abstracts; click a row for its evidence and trend"
+    note = (f"{len(links)} link{plural} in {table.n_articles:,} articles (their text, and their PubMed indexing where "
+            "they have it); click a row for its evidence and trend"
             if links else f"No links for {name}: try another relation or fewer articles.")
     state = [lk.to_dict() for lk in links]
-    return (gr.update(value=frame, datatype=["str", "str", "str", "number", "number", "str", "markdown"]), state,
+    return (gr.update(value=frame, datatype=["str", "str", "str", "number", "number", "str", "str", "markdown"]), state,
             note, network_plot(center, links))
 
 
@@ -111,12 +116,15 @@ def select(context: Any, state: list[dict], evt: gr.SelectData) -> tuple[str, An
     if not state or row is None or row >= len(state):
         return "", None
     lk = state[row]
-    lines = [f"### {lk['drug']} {lk['relation']} {lk['disease']}",
-             f"score {lk['score']:.2f} · {lk['n_articles']} article(s)"]
+    other, other_id = lk.get("disease", lk.get("target", "")), lk.get("disease_id", lk.get("target_id", ""))
+    lines = [f"### {lk['drug']} {lk['relation']} {other}",
+             f"score {lk['score']:.2f} · {lk['n_articles']} article(s) · "
+             + ", ".join(f"{k}: {v}" for k, v in lk.get("sources", {}).items())]
     for ev in lk["evidence"]:
-        lines.append(f"> {' '.join(ev['sentence'].split())} [PMID:{ev['pmid']}]({render.PUBMED.format(ev['pmid'])})")
-    trend = trend_plot(f"{lk['drug']} and {lk['disease']}: articles per year",
-                       context.links.trend(lk["drug_id"], lk["disease_id"]))
+        text = ' '.join(ev['sentence'].split())
+        shown = f"indexed as *{text}*" if ev.get("source") == "PubMed indexing" else text
+        lines.append(f"> {shown} [PMID:{ev['pmid']}]({render.PUBMED.format(ev['pmid'])}) ({ev.get('source', '')})")
+    trend = trend_plot(f"{lk['drug']} and {other}: articles per year", context.links.trend(lk["drug_id"], other_id))
     return "\n\n".join(lines), trend
 
 
@@ -132,9 +140,10 @@ def build_tab(context: Any) -> None:
 
     state = gr.State([])
     with gr.Row():
-        name = gr.Textbox(label="Drug or disease", placeholder="angina, breast cancer, propranolol …", scale=4)
-        kind = gr.Radio(["disease", "drug"], value="disease", label="It is a", scale=1)
-        relation = gr.Radio(["treats + causes", "treats", "causes", "other"], value="treats + causes",
+        name = gr.Textbox(label="Drug, disease or target",
+                          placeholder="angina, breast cancer, propranolol, dopamine receptors …", scale=4)
+        kind = gr.Radio(["disease", "drug", "target"], value="disease", label="It is a", scale=1)
+        relation = gr.Radio([ALL, "treats", "causes", "inhibits", "activates", "acts_on", "other"], value=ALL,
                             label="Relation", scale=2)
         min_articles = gr.Number(label="Min. articles", value=1, precision=0, minimum=1, scale=1)
     go = gr.Button("Find links", variant="primary")

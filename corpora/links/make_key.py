@@ -28,20 +28,21 @@ import re
 from collections import Counter, defaultdict
 from pathlib import Path
 
+from litmol.links.indexing import (
+    CAUSES_DISEASE,
+    CAUSES_DRUG,
+    CHEMICAL_QUALIFIERS,
+    NOT_A_DRUG,
+    TREATS_DISEASE,
+    TREATS_DRUG,
+)
 from litmol.retrieval.corpus import default_corpus_paths
 from litmol.retrieval.ingest import collect_records
 
 HERE = Path(__file__).parent
 SEED = "litmol-links-7"
-TREATS_DRUG = {"therapeutic use"}
-TREATS_DISEASE = {"drug therapy"}
-CAUSES_DRUG = {"adverse effects", "toxicity", "poisoning"}
-CAUSES_DISEASE = {"chemically induced"}
-# Qualifiers MeSH allows only on chemicals and drugs (category D) ...
-CHEMICAL_QUALIFIERS = {"therapeutic use", "pharmacology", "administration & dosage", "toxicity", "poisoning",
-                       "pharmacokinetics", "analogs & derivatives", "chemical synthesis", "antagonists & inhibitors",
-                       "isolation & purification", "deficiency", "agonists", "biosynthesis"}
-# ... of those, the ones that mark a drug rather than a receptor, enzyme or metabolite
+# the treats / causes rule and the chemical-only qualifiers are the product's indexing source's (links/indexing.py)
+# ... of the chemical-only qualifiers, the ones that mark a drug rather than a receptor, enzyme or metabolite
 DRUG_QUALIFIERS = {"therapeutic use", "administration & dosage", "toxicity", "poisoning", "pharmacokinetics",
                    "adverse effects"}
 # ... and only on diseases (category C)
@@ -50,7 +51,6 @@ DRUG_QUALIFIERS = {"therapeutic use", "administration & dosage", "toxicity", "po
 DISEASE_QUALIFIERS = {"drug therapy", "chemically induced", "complications", "diagnosis", "etiology",
                       "prevention & control", "therapy", "congenital", "radiotherapy", "diet therapy",
                       "rehabilitation", "nursing"}
-NOT_A_DRUG = ("Protocols", "Combined Modality")
 # MEDLINE check tags and other headings that say nothing about the topic
 CHECK_TAGS = {"Humans", "Animals", "Male", "Female", "Adult", "Middle Aged", "Aged", "Aged, 80 and over", "Child",
               "Child, Preschool", "Infant", "Infant, Newborn", "Adolescent", "Pregnancy", "Rats", "Mice", "Dogs",

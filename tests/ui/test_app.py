@@ -204,10 +204,27 @@ def test_links_tab_tabulates_links_with_pmids_and_draws_the_network(client):
     table = table.get("value", table)  # gr.update(value=..., datatype=...) comes back whole
     rows = table["data"]
     headers = table["headers"]
-    assert headers[:3] == ["drug", "relation", "disease"]
+    assert headers[:3] == ["drug", "relation", "disease or target"]
     assert any(r[0] == "Nifedipine" and "417957" in r[headers.index("PMIDs")] for r in rows)
     assert all(r[1] == "treats" for r in rows)
-    assert f"{len(rows)} link{'' if len(rows) == 1 else 's'} in 320 mined abstracts" in note
+    assert all(set(s.rsplit(" ", 1)[0] for s in r[headers.index("sources")].split(", ")) <= {"text mining", "PubMed indexing"}
+               for r in rows)
+    assert f"{len(rows)} link{'' if len(rows) == 1 else 's'} in 320 articles" in note
     assert network and network.get("type") == "matplotlib"
     with pytest.raises(AppError, match="not in the vocabulary"):
-        client.predict("qwertyuiop", "disease", "treats + causes", 1, api_name="/links")
+        client.predict("qwertyuiop", "disease", "all", 1, api_name="/links")
+
+
+def test_links_tab_answers_a_target_with_indexed_links(client, links_home):
+    import sqlite3
+
+    conn = sqlite3.connect(links_home / "links" / "default.sqlite")
+    target = conn.execute("SELECT c.name FROM indexed i JOIN concepts c ON c.id = i.other WHERE i.relation IN "
+                          "('inhibits', 'acts_on') GROUP BY c.name ORDER BY COUNT(*) DESC").fetchone()[0]
+    conn.close()
+    table, note, _ = client.predict(target, "target", "all", 1, api_name="/links")
+    table = table.get("value", table)
+    headers, rows = table["headers"], table["data"]
+    assert rows and all(r[headers.index("disease or target")] == target for r in rows)
+    assert all(r[1] in ("inhibits", "activates", "acts_on") and "PubMed indexing" in r[headers.index("sources")]
+               for r in rows)
