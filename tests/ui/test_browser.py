@@ -61,9 +61,9 @@ def test_molecules_tab_in_the_browser(page):
 
 def test_links_tab_in_the_browser(page):
     page.get_by_role("tab", name="Links").click()
-    page.get_by_label("Drug or disease").fill("angina")
+    page.get_by_label("Drug, disease or target").fill("angina")
     page.get_by_role("button", name="Find links").click()
-    page.get_by_text("mined abstracts; click a row").wait_for(timeout=60_000)
+    page.get_by_text("click a row for its evidence and trend").wait_for(timeout=60_000)
     # the table renders each cell twice (display and a hidden editor): click the visible one
     page.locator(":text-is('Nifedipine'):visible").first.click()
     page.get_by_text("Nifedipine treats Angina Pectoris").wait_for(timeout=30_000)
