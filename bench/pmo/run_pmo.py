@@ -125,9 +125,11 @@ def main() -> None:
         aucs = [r["auc_top10"] for r in got]
         table[task] = {"runs": len(got), "auc_top10_mean": round(statistics.mean(aucs), 4),
                        "auc_top10_sd": round(statistics.stdev(aucs), 4) if len(aucs) > 1 else 0.0,
-                       "seconds_mean": round(statistics.mean(r["seconds"] for r in got), 1)}
+                       "seconds_mean": round(statistics.mean(timed), 1) if (timed := [r["seconds"] for r in got
+                                                                                    if r["seconds"] is not None]) else None}
         t = table[task]
-        print(f"{task:<26} {t['runs']:>4} {t['auc_top10_mean']:>12.3f} {t['auc_top10_sd']:>6.3f} {t['seconds_mean']:>7.0f}")
+        secs = f"{t['seconds_mean']:>7.0f}" if t["seconds_mean"] is not None else f"{'—':>7}"
+        print(f"{task:<26} {t['runs']:>4} {t['auc_top10_mean']:>12.3f} {t['auc_top10_sd']:>6.3f} {secs}")
     total = sum(t["auc_top10_mean"] for t in table.values())
     print(f"{'sum (' + str(len(table)) + ' tasks)':<26} {'':>4} {total:>12.3f}   published over 20: "
           + ", ".join(f"{k} {v}" for k, v in PUBLISHED.items()))
