@@ -145,7 +145,10 @@ def test_a_lora_adapter_loads_on_both_engines_and_they_agree(llm_home, tmp_path)
     with torch.no_grad():
         for name, p in peft.named_parameters():
             if "lora_B" in name:
-                p.normal_(0, 0.5)  # strong enough to change what the model says
+                # strong enough to move the logits by ~12, not so strong that the Q4 base's rounding is
+                # amplified into a different top token (at 0.5 the logits move by ~24 and the two engines'
+                # argmax parted on some CPUs, correlation 0.82-0.91; at 0.2 it is 0.999)
+                p.normal_(0, 0.2)
     adapter = tmp_path / "tiny-lora"
     peft.save_pretrained(str(adapter))
 
