@@ -111,6 +111,23 @@ def _pair_features(text: str, sentences: list[tuple[int, int]], dm: list[Mention
     return f, evidence
 
 
+def _tree_branches(cid: str) -> tuple[str, ...]:
+    """The MeSH branches of a concept (first two tree levels, e.g. C14.280, D03.383), from the
+    thesaurus when installed: what kind of drug and disease a pair joins generalises across names."""
+    branches = _BRANCHES.get(cid)
+    if branches is None:
+        from .mesh import Thesaurus
+
+        thesaurus = Thesaurus.load() if cid.startswith("D") else None
+        d = thesaurus.get(cid) if thesaurus is not None else None
+        branches = tuple(sorted({".".join(t.split(".")[:2]) for t in d.trees})) if d is not None else ()
+        _BRANCHES[cid] = branches
+    return branches
+
+
+_BRANCHES: dict[str, tuple[str, ...]] = {}
+
+
 def candidates(title: str, abstract: str, mentions_fn, approved: frozenset[str] | set[str] = frozenset()
                ) -> list[Candidate]:
     """All drug–disease candidates of one article. `mentions_fn(text)` tags a text; `approved`
@@ -137,6 +154,9 @@ def candidates(title: str, abstract: str, mentions_fn, approved: frozenset[str] 
     doc = {f"doc={name}": 1.0 for name, rx in _DOC_CUES.items() if rx.search(low)}
     doc["log_drugs"] = math.log1p(len(drugs))
     doc["log_diseases"] = math.log1p(len(diseases))
+    drug_rank = {c: i for i, (c, _) in enumerate(drug_counts.most_common())}
+    disease_rank = {c: i for i, (c, _) in enumerate(disease_counts.most_common())}
+    n_len = max(1, len(text))
     out = []
     for d in drugs:
         for s in diseases:
@@ -147,6 +167,17 @@ def candidates(title: str, abstract: str, mentions_fn, approved: frozenset[str] 
             f["main_both"] = f["main_drug"] * f["main_disease"]
             f[f"drug_type={by_concept[d][0].type}"] = 1.0
             f["approved_drug"] = float(d in approved)
+            # salience: rank among the article's drugs / diseases, where each first appears
+            f[f"drug_rank={min(drug_rank[d], 3)}"] = 1.0
+            f[f"disease_rank={min(disease_rank[s], 3)}"] = 1.0
+            f["drug_first_at"] = by_concept[d][0].start / n_len
+            f["disease_first_at"] = by_concept[s][0].start / n_len
+            f["drug_share"] = drug_counts[d] / sum(drug_counts.values())
+            f["disease_share"] = disease_counts[s] / sum(disease_counts.values())
+            for b in _tree_branches(d):
+                f[f"drug_tree={b}"] = 1.0
+            for b in _tree_branches(s):
+                f[f"disease_tree={b}"] = 1.0
             out.append(Candidate(d, s, f, evidence))
     return out
 

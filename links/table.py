@@ -32,7 +32,16 @@ from .indexing import DISEASE_RELATIONS, TARGET_RELATIONS, indexed_pairs
 from .mesh import Thesaurus
 from .relations import MODEL_FILE, RELATIONS, RelationModel, candidates
 from .tagger import Tagger
-from .vocab import SYNONYMS_FILE, VOCAB_FILE, Vocabulary, default_vocabulary, natural, normalize
+from .vocab import (
+    SYNONYMS_FILE,
+    VOCAB_FILE,
+    Vocabulary,
+    default_vocabulary,
+    load_vocabulary,
+    natural,
+    normalize,
+    save_vocabulary,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -82,6 +91,12 @@ def _fingerprint() -> str:
 
 def links_path(settings: RetrievalSettings) -> Path:
     return settings.home / "links" / f"{settings.index_name}.sqlite"
+
+
+def vocabulary_cache(table: Path) -> Path:
+    """Where a build leaves the vocabulary it tagged with (for this code, vocabulary and model), so that
+    opening the table does not rebuild it from the thesaurus (~3 s)."""
+    return table.parent / f"{table.stem}.vocabulary-{_fingerprint()}.json"
 
 
 def index_articles(settings: RetrievalSettings) -> tuple[int, Iterator[tuple[str, str, str, int | None]]]:
@@ -196,12 +211,20 @@ def build_links(settings: RetrievalSettings | None = None, progress: bool = True
     settings = settings or RetrievalSettings()
     t0 = time.perf_counter()
     total, rows = index_articles(settings)
+    default = vocab is None
     vocab = vocab or default_vocabulary()
     model = model or RelationModel.load()
     tagger = Tagger(vocab)
     approved = vocab.approved_ids()
     path = links_path(settings)
     path.parent.mkdir(parents=True, exist_ok=True)
+    if default:
+        cache = vocabulary_cache(path)
+        for stale in path.parent.glob(f"{path.stem}.vocabulary-*.json"):
+            if stale != cache:
+                stale.unlink(missing_ok=True)
+        if not cache.is_file():
+            save_vocabulary(vocab, cache)
     conn = sqlite3.connect(path)
     conn.executescript(SCHEMA)
     fingerprint = _fingerprint() + ("+indexing" if indexing else "")
@@ -307,6 +330,12 @@ class LinkTable:
             raise LinksNotBuiltError(f"no link table at {path}; build it with `litmol links build`")
         self.path = path
         self.conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+        cache = vocabulary_cache(path)
+        if vocab is None and cache.is_file():
+            try:
+                vocab = load_vocabulary(cache)
+            except (OSError, ValueError, KeyError, TypeError) as err:
+                logger.warning("vocabulary cache %s unreadable (%s): building the vocabulary", cache, err)
         self.vocab = vocab or default_vocabulary()
         self.names = {cid: (name, kind) for cid, name, kind in self.conn.execute("SELECT id, name, type FROM concepts")}
         self.n_articles = int(self.conn.execute("SELECT COUNT(*) FROM articles").fetchone()[0])

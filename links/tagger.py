@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .vocab import _PREFIXES, STOP_TOKENS, Vocabulary, normalize_token
+from .vocab import _PREFIXES, STOP_TOKENS, Vocabulary, natural, normalize, normalize_token
 
 _TOKEN = re.compile(r"[A-Za-z0-9]+")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\[])")
@@ -19,6 +19,7 @@ _NOT_AN_END = re.compile(r"(?:\b(?:e\.g|i\.e|et al|vs|approx|ca|Dr|Fig|No|St)\.|
 # head nouns of "X of the <organ>" disease phrases (normalised)
 OF_HEADS = frozenset(["tumor", "carcinoma", "cancer", "neoplasm", "disease", "infection", "ulcer", "failure",
                       "insufficiency", "abscess", "sarcoma", "adenocarcinoma", "lymphoma", "injury", "metastase"])
+ORGANISM_TREES = ("B01", "B03", "B04")  # eukaryotes (fungi, parasites), bacteria, viruses
 _HARD_BREAK = re.compile(r"[.;:!?()\[\]]")
 _PAREN = re.compile(r"\(\s*([A-Za-z][A-Za-z0-9\-]{1,9})\s*\)")
 
@@ -31,7 +32,7 @@ class Mention:
     concept: str
     type: str
     sentence: int
-    via: str = "dictionary"  # or "abbreviation"
+    via: str = "dictionary"  # or "abbreviation", "organism" (an infection named by its organism)
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
@@ -92,6 +93,22 @@ def _initials_match(short: str, long_text: str) -> bool:
 class Tagger:
     def __init__(self, vocabulary: Vocabulary) -> None:
         self.vocab = vocabulary
+        # an organism names its infection too: "Klebsiella" (or "Klebsiella pneumoniae") in an abstract
+        # is also a mention of Klebsiella Infections, the heading indexers and users use for the disease
+        self.infection_of: dict[str, str] = {}
+        from .mesh import Thesaurus
+
+        thesaurus = Thesaurus.load()
+        for cid, c in vocabulary.concepts.items():
+            d = thesaurus.get(cid) if thesaurus is not None and c.type != "disease" else None
+            if d is None or not d.under(ORGANISM_TREES):
+                continue
+            name = natural(c.name)
+            for stem in dict.fromkeys((name, name.split()[0])):
+                target = vocabulary.by_form.get(normalize(stem + " infections"))
+                if target is not None and vocabulary.concepts[target].type == "disease" and target != cid:
+                    self.infection_of[cid] = target
+                    break
 
     def tag(self, text: str) -> list[Mention]:
         """Every concept mention in `text`, in order, non-overlapping (longest match wins)."""
@@ -139,6 +156,8 @@ class Tagger:
             found.append((words[i][0], words[i + n - 1][1], cid, "dictionary"))
             i += n
         found = self._abbreviations(text, found)
+        found = sorted(found + [(start, end, self.infection_of[cid], "organism") for start, end, cid, _ in found
+                                if cid in self.infection_of])
         out, s = [], 0
         for start, end, cid, via in found:
             while s < len(sentences) - 1 and start >= sentences[s][1]:

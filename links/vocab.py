@@ -5,7 +5,9 @@ Sources (all committed or packaged; nothing from dev/test indexing):
     (corpora/links/make_key.py);
   * the approved-drug lexicon (corpora/lexicon) with its synonyms; a drug whose name is also a
     vocabulary descriptor joins that concept (acetylsalicylic acid -> Aspirin);
-  * corpora/links/synonyms.tsv — everyday names of diseases ("cancer" -> Neoplasms).
+  * corpora/links/synonyms.tsv — everyday names of diseases ("cancer" -> Neoplasms);
+  * the MeSH thesaurus (links/mesh.py, when installed): entry terms of every concept, and the disease
+    and chemical descriptors the train-split indexing never used (no one's indexing: MeSH itself).
 Each concept gets its surface forms in natural word order ("Carcinoma, Hepatocellular" ->
 "hepatocellular carcinoma"); forms are compared after `normalize`.
 """
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import functools
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -170,7 +173,7 @@ def _usable(form: tuple[str, ...]) -> bool:
 
 
 def build_vocabulary(vocab_file: Path = VOCAB_FILE, synonyms_file: Path = SYNONYMS_FILE,
-                     with_lexicon: bool = True) -> Vocabulary:
+                     with_lexicon: bool = True, with_thesaurus: bool = True) -> Vocabulary:
     concepts: dict[str, Concept] = {}
     by_form: dict[tuple[str, ...], str] = {}
     priority = {"disease": 0, "drug": 1, "chemical": 2, "other": 3}
@@ -199,6 +202,8 @@ def build_vocabulary(vocab_file: Path = VOCAB_FILE, synonyms_file: Path = SYNONY
                 cid = by_name.get(target.strip().lower())
                 if cid:
                     add_form(cid, synonym.strip())
+    if with_thesaurus:
+        _add_thesaurus(concepts, by_form, add_form)
     if with_lexicon:
         from litmol.predictors.chem.lexicon import default_lexicon
 
@@ -218,8 +223,67 @@ def build_vocabulary(vocab_file: Path = VOCAB_FILE, synonyms_file: Path = SYNONY
 
 
 _AMBIGUOUS_FORMS = frozenset(normalize(a) for a in AMBIGUOUS)
+# an entry term longer than this many words is a definition, not a name used in abstracts
+MAX_ENTRY_WORDS = 5
+# thesaurus kinds -> miner types for descriptors the corpus vocabulary lacks
+_NEW_TYPES = {"disease": "disease", "chemical": "chemical"}
+
+
+def _add_thesaurus(concepts: dict[str, Concept], by_form: dict[tuple[str, ...], str], add_form) -> None:
+    """MeSH entry terms for the corpus concepts ("Hypertension, Pulmonary" also reads "pulmonary
+    hypertension", "Myocardial Infarction" also "heart attack"), and the disease and chemical descriptors
+    the corpus vocabulary lacks (named by their headings and entry terms). The thesaurus is MeSH itself,
+    not anyone's indexing, so no dev or test label reaches the miner. A form the corpus vocabulary
+    already gives to a concept keeps it; targets and pharmacologic-action classes are not added."""
+    from .mesh import Thesaurus
+
+    thesaurus = Thesaurus.load()
+    if thesaurus is None:
+        return
+    corpus_forms = set(by_form)
+    for cid, concept in concepts.items():
+        d = thesaurus.get(cid)
+        if concept.type in ("drug", "chemical") and d is not None and d.trees and not d.under(("D",)):
+            concept.type = "other"  # an organism, a cell or a procedure typed by its qualifiers in the corpus
+    for d in thesaurus.descriptors.values():
+        kind = d.kind
+        cid = d.ui
+        if cid not in concepts:
+            if kind not in _NEW_TYPES:
+                continue
+            concepts[cid] = Concept(cid, d.name, _NEW_TYPES[kind])
+            texts = [v for v in _variants(d.name, _NEW_TYPES[kind])]
+        else:
+            texts = []
+        for term in d.entry_terms:
+            if len(term.split()) <= MAX_ENTRY_WORDS:  # longer: a definition, not a name abstracts use
+                texts.extend(_variants(term, concepts[cid].type) if "," in term else [term])
+        for text in texts:
+            form = normalize(text)
+            if form not in corpus_forms and len(form) <= MAX_ENTRY_WORDS + 1:
+                add_form(cid, text)
 
 
 @functools.lru_cache(maxsize=1)
 def default_vocabulary() -> Vocabulary:
     return build_vocabulary()
+
+
+def save_vocabulary(vocab: Vocabulary, path: Path) -> None:
+    """The built vocabulary as JSON (written atomically), so that a query process reads it in a fraction
+    of the seconds building it from the thesaurus takes."""
+    data = {"max_len": vocab.max_len,
+            "concepts": [[c.id, c.name, c.type, c.approved, sorted(" ".join(f) for f in c.forms)]
+                         for c in vocab.concepts.values()],
+            "by_form": {" ".join(f): cid for f, cid in vocab.by_form.items()}}
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, separators=(",", ":")))
+    tmp.replace(path)
+
+
+def load_vocabulary(path: Path) -> Vocabulary:
+    data = json.loads(path.read_text())
+    concepts = {cid: Concept(cid, name, kind, {tuple(f.split(" ")) for f in forms}, approved)
+                for cid, name, kind, approved, forms in data["concepts"]}
+    by_form = {tuple(f.split(" ")): cid for f, cid in data["by_form"].items()}
+    return Vocabulary(concepts, by_form, int(data["max_len"]))

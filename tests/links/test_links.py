@@ -72,6 +72,20 @@ def test_tagger_reads_organ_adjectives_of_phrases_and_stops_at_sentence_ends(tag
     assert ("cardiac failure", "Heart Failure") in found
 
 
+def test_tagger_reads_mesh_entry_terms_and_infections_named_by_their_organism(tagger):
+    """Text-only mining reads what the corpus vocabulary lacks: MeSH entry terms ("heart attack"),
+    disease headings no train article used, and an organism as the infection it names."""
+    text = ("After a heart attack the patients received aspirin. Ceftazidime was given for pneumonia caused "
+            "by Klebsiella pneumoniae; two children had infantile diarrhea.")
+    found = {(t, n, via) for t, n, via in names(tagger, tagger.tag(text))}
+    assert ("heart attack", "Myocardial Infarction", "dictionary") in found
+    assert ("infantile diarrhea", "Diarrhea, Infantile", "dictionary") in found
+    assert ("Klebsiella pneumoniae", "Klebsiella pneumoniae", "dictionary") in found
+    assert ("Klebsiella pneumoniae", "Klebsiella Infections", "organism") in found
+    # the organism is not a drug: it never pairs as one
+    assert tagger.vocab.lookup("Klebsiella pneumoniae").type == "other"
+
+
 def test_abbreviation_needs_matching_initials(tagger):
     text = "Patients with angina pectoris (XYZ) were treated. XYZ was stable."
     assert all(m.via != "abbreviation" for m in tagger.tag(text))
@@ -362,3 +376,24 @@ def test_targets_links_and_the_json_contract_say_their_source(links_home):
                         for r in rows)
     both = litmol(links_home, "links", "--disease", "angina", "--target", targets[0][0])
     assert both.returncode == 2 and "not both" in both.stderr
+
+
+def test_the_build_leaves_its_vocabulary_for_queries_to_open(links_home, tagger):
+    """A query process reads the vocabulary the build tagged with instead of rebuilding it from MeSH."""
+    from litmol.links.table import LinkTable, links_path, vocabulary_cache
+
+    settings = RetrievalSettings(home=links_home)
+    cache = vocabulary_cache(links_path(settings))
+    assert cache.is_file()
+    table = LinkTable.open(settings)
+    assert table.vocab.by_form == tagger.vocab.by_form
+    assert {c: (k.name, k.type, k.approved, k.forms) for c, k in table.vocab.concepts.items()} == \
+        {c: (k.name, k.type, k.approved, k.forms) for c, k in tagger.vocab.concepts.items()}
+    table.close()
+    cache.write_text("{not json")  # a damaged cache is rebuilt around, never fatal
+    table = LinkTable.open(settings)
+    assert table.vocab.lookup("heart attack").name == "Myocardial Infarction"
+    table.close()
+    from litmol.links.vocab import save_vocabulary
+
+    save_vocabulary(tagger.vocab, cache)  # as the build left it, for the tests that follow
