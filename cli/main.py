@@ -14,7 +14,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 
-from . import agent, config, evaluation, finetune, index, links, predict, propose, search, serve, ui
+from . import agent, config, evaluation, finetune, index, links, mcp, predict, propose, search, serve, ui
 from .common import EXIT_FAILURE, EXIT_SIGPIPE, EXIT_USAGE, UsageError, settings
 
 logger = logging.getLogger("litmol")
@@ -33,7 +33,7 @@ EPILOG = """examples:
   litmol config show                      # every setting and where it comes from
 """
 
-GROUPS = (index, search, predict, propose, agent, finetune, evaluation, ui, serve, links, config)
+GROUPS = (index, search, predict, propose, agent, finetune, evaluation, ui, serve, mcp, links, config)
 
 
 def _common_options(suppress: bool) -> argparse.ArgumentParser:
