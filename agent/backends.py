@@ -62,9 +62,18 @@ def openai_backend(model: str | None = None, base_url: str | None = None, settin
                    **kwargs: Any):
     """An OpenAI-compatible server; the agent settings' openai_base_url / openai_model / openai_api_key
     (LITMOL_OPENAI_BASE_URL, LITMOL_OPENAI_MODEL, OPENAI_API_KEY) when not given."""
+    settings = settings or AgentSettings()
+    if settings.openai_tool_calls == "structured":
+        from .served_chat import ServedChatModel
+
+        name = model or settings.openai_model
+        style = settings.prompt_style if settings.prompt_style != "auto" else \
+            "compact" if name.endswith("-lora") else "full"
+        return ServedChatModel(base_url=base_url or settings.openai_base_url, model_name=name,
+                               api_key=settings.openai_api_key.get_secret_value(), tools_in_prompt=style == "full",
+                               **kwargs)
     from langchain_openai import ChatOpenAI
 
-    settings = settings or AgentSettings()
     return ChatOpenAI(model=model or settings.openai_model, base_url=base_url or settings.openai_base_url,
                       api_key=settings.openai_api_key, temperature=0, timeout=120, max_retries=2, **kwargs)
 

@@ -33,8 +33,9 @@ logger = logging.getLogger(__name__)
 
 
 
-def to_template_messages(messages: Sequence[BaseMessage]) -> list[dict[str, Any]]:
-    """LangChain messages -> the role/content dicts that HF chat templates read."""
+def to_template_messages(messages: Sequence[BaseMessage], openai: bool = False) -> list[dict[str, Any]]:
+    """LangChain messages -> the role/content dicts that HF chat templates read; `openai`: as the OpenAI
+    chat protocol sends them (calls with ids and JSON-string arguments, results by call id)."""
     out: list[dict[str, Any]] = []
     for m in messages:
         content = m.content if isinstance(m.content, str) else json.dumps(m.content)
@@ -45,11 +46,15 @@ def to_template_messages(messages: Sequence[BaseMessage]) -> list[dict[str, Any]
         elif m.type == "ai":
             item: dict[str, Any] = {"role": "assistant", "content": content}
             if getattr(m, "tool_calls", None):
-                item["tool_calls"] = [{"type": "function", "function": {"name": c["name"], "arguments": c["args"]}}
-                                      for c in m.tool_calls]
+                item["tool_calls"] = [
+                    {"id": c.get("id") or f"call_{i}", "type": "function",
+                     "function": {"name": c["name"], "arguments": json.dumps(c["args"])}} if openai else
+                    {"type": "function", "function": {"name": c["name"], "arguments": c["args"]}}
+                    for i, c in enumerate(m.tool_calls)]
             out.append(item)
         elif isinstance(m, ToolMessage):
-            out.append({"role": "tool", "content": content, "name": m.name or ""})
+            out.append({"role": "tool", "content": content, **({"tool_call_id": m.tool_call_id} if openai
+                                                                else {"name": m.name or ""})})
         else:
             out.append({"role": "user", "content": content})
     return out

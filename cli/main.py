@@ -14,7 +14,20 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 
-from . import agent, config, evaluation, finetune, index, links, mcp, predict, propose, search, serve, ui
+from . import (
+    agent,
+    config,
+    evaluation,
+    finetune,
+    index,
+    links,
+    mcp,
+    predict,
+    propose,
+    search,
+    serve,
+    ui,
+)
 from .common import EXIT_FAILURE, EXIT_SIGPIPE, EXIT_USAGE, UsageError, settings
 
 logger = logging.getLogger("litmol")

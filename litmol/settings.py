@@ -237,9 +237,14 @@ class AgentSettings(_Section):
     openai_api_key: SecretStr = Field(
         default=SecretStr("not-needed"), validation_alias=AliasChoices("OPENAI_API_KEY", "openai_api_key"),
         description="Sent only to openai_base_url or a server the operator configured.")
+    openai_tool_calls: Literal["structured", "native"] = Field(
+        default="structured", description="openai backend: structured (every tool call generated under the server's "
+        "JSON-schema structured outputs: valid by construction; vLLM, llama.cpp) or native (the server's own "
+        "tool-call parsing, for large hosted models).")
     prompt_style: Literal["auto", "full", "compact"] = Field(
         default="auto", description="What the model reads: full (routing rules, examples and the tool schemas) or "
-        "compact (a line per tool; what fine-tuned adapters are trained on); auto: compact when an adapter is loaded.")
+        "compact (a line per tool; what fine-tuned adapters are trained on); auto: compact when an adapter is loaded "
+        "(openai backend: when the served model's name ends in '-lora', as `litmol serve llm` names it).")
     max_model_calls: int = Field(default=6, ge=2, le=30, description="Model steps per question.")
     tool_timeout_s: float = Field(default=60.0, gt=0, description="Seconds one tool call may take.")
     tool_output_chars: int = Field(default=2400, ge=200, description="Characters of a tool's output the model reads.")

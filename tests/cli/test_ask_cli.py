@@ -35,9 +35,15 @@ class OpenAIProtocol(BaseHTTPRequestHandler):
         tool_results = [m for m in messages if m["role"] == "tool"]
         if not tool_results:
             question = next(m["content"] for m in messages if m["role"] == "user")
-            message = {"role": "assistant", "content": None, "tool_calls": [{
-                "id": "call_1", "type": "function",
-                "function": {"name": "search_literature", "arguments": json.dumps({"query": question})}}]}
+            if "response_format" in body:  # structured outputs: the call as JSON content matching the schema
+                schema = body["response_format"]["json_schema"]["schema"]
+                assert "search_literature" in json.dumps(schema)
+                message = {"role": "assistant", "content": json.dumps({"name": "search_literature",
+                                                                       "arguments": {"query": question}})}
+            else:  # native tool calls (openai_tool_calls = native)
+                message = {"role": "assistant", "content": None, "tool_calls": [{
+                    "id": "call_1", "type": "function",
+                    "function": {"name": "search_literature", "arguments": json.dumps({"query": question})}}]}
         else:
             pmid = re.search(r"\[PMID:(\d+)\]", tool_results[-1]["content"]).group(1)
             message = {"role": "assistant",
@@ -91,7 +97,8 @@ def test_ask_json_contract_with_openai_backend(built_home, slice_records, openai
     assert f"[PMID:{cited['pmid']}]" in result["answer"] and FABRICATED not in result["answer"]
     assert result["removed_citations"] == [FABRICATED] and "citation removed" in result["answer"]
     assert isinstance(result["latency_s"], float) and result["latency_s"] > 0
-    assert result["runtime"] == {"backend": "openai", "model": "m", "engine": "server", "base_url": openai_server}
+    assert result["runtime"] == {"backend": "openai", "model": "m", "engine": "server", "base_url": openai_server,
+                                 "tool_calls": "structured outputs"}
     # the model saw our tools and the system prompt that says passages are data
     first = OpenAIProtocol.requests[0]
     assert {t["function"]["name"] for t in first["tools"]} >= {"search_literature", "predict_properties"}
