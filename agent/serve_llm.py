@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import os
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
@@ -93,7 +93,6 @@ def serve_llm(**options) -> int:
           f"LITMOL_OPENAI_MODEL={name}" + (" OPENAI_API_KEY=<the key>" if options.get("api_key") else "") +
           "\n  or: litmol ask/chat/eval run --backend openai --base-url "
           f"http://{shown}:{port}/v1 --model {name}", file=sys.stderr, flush=True)
-    try:
-        return subprocess.call(argv)
-    except KeyboardInterrupt:
-        return 0
+    # the server replaces this process: a signal to it (Ctrl-C, a supervisor's SIGTERM) reaches the server
+    os.execvp(argv[0], argv)
+    return 0  # not reached

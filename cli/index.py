@@ -7,7 +7,15 @@ import argparse
 import sys
 from typing import Any
 
-from .common import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, add_allow_damaged, print_json, settings
+from .common import (
+    EXIT_FAILURE,
+    EXIT_OK,
+    EXIT_USAGE,
+    add_allow_damaged,
+    positive,
+    print_json,
+    settings,
+)
 
 
 def print_ingest_notes(ingest: dict[str, Any]) -> None:
@@ -25,7 +33,8 @@ def cmd_index_build(args: argparse.Namespace) -> int:
     from litmol.retrieval import build_index
 
     manifest = build_index(args.corpus or None, settings(args).retrieval, stage=args.stage,
-                           if_missing=args.if_missing, progress=not args.quiet, allow_damaged=args.allow_damaged)
+                           if_missing=args.if_missing, progress=not args.quiet, allow_damaged=args.allow_damaged,
+                           ray=args.ray, ray_workers=args.ray_workers or 0)
     ingest = manifest.get("ingest") or {}
     print_ingest_notes(ingest)
     skipped = ", ".join(f"{n:,} {why}" for why, n in (ingest.get("skipped") or {}).items()) or "none"
@@ -123,6 +132,10 @@ def register(sub: Any, shared: argparse.ArgumentParser) -> None:
     p.add_argument("--stage", choices=["all", "lexical", "dense"], default="all",
                    help="lexical: ingest + BM25 only; dense: embed the current build; all: both (default)")
     p.add_argument("--if-missing", action="store_true", help="skip the lexical stage if an index exists")
+    p.add_argument("--ray", nargs="?", const="local", metavar="ADDRESS",
+                   help="embed on a Ray cluster: alone, one started on this machine; or its address (auto, "
+                   "HOST:PORT, ray://HOST:10001). A killed job resumes from the chunks written")
+    p.add_argument("--ray-workers", type=positive, metavar="N", help="Ray embedding actors (default: one per CPU)")
     add_allow_damaged(p)
     p.set_defaults(func=cmd_index_build)
     _add_paths_parser(isub, shared, "append articles to the index (only new ones are embedded)")

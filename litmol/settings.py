@@ -145,6 +145,10 @@ class RetrievalSettings(_Section):
     keep_title_only: bool = Field(
         default=False, description="Keep records that have a title but no abstract."
     )
+    ray: str | None = Field(
+        default=None, description="Embed index builds on Ray: local (a cluster on this machine) or a cluster "
+        "address (auto, HOST:PORT, ray://HOST:10001); unset: in this process (`index build --ray`).")
+    ray_workers: int = Field(default=0, ge=0, description="Ray embedding actors (0: one per CPU of the cluster).")
 
     @property
     def index_root(self) -> Path:

@@ -170,8 +170,10 @@ def embed_rows(store: MetadataStore, emb: Embedder, work: Path, rows_per_chunk: 
     return np.concatenate(parts) if parts else np.zeros((0, emb.dim), np.float32), encode_s
 
 
-def build_dense(settings: RetrievalSettings, progress: bool = True) -> dict[str, Any]:
-    """Embed the current build's articles (resumable) and publish it with its FAISS index."""
+def build_dense(settings: RetrievalSettings, progress: bool = True, ray: str | None = None,
+                ray_workers: int = 0) -> dict[str, Any]:
+    """Embed the current build's articles (resumable) and publish it with its FAISS index; with `ray` (an
+    address, or "local"), the chunks are embedded on a Ray cluster first (retrieval/distributed.py)."""
     t0 = time.perf_counter()
     root = settings.index_root
     build, old = read_manifest(root)
@@ -182,7 +184,15 @@ def build_dense(settings: RetrievalSettings, progress: bool = True) -> dict[str,
         return old
     store = MetadataStore(build / "meta.sqlite", readonly=True)
     work = root / "work" / embedder_key(desc)
-    vectors, encode_s = embed_rows(store, emb, work, settings.checkpoint_rows, progress)
+    distributed = None
+    if ray:
+        from .distributed import embed_chunks_on_ray
+
+        distributed = embed_chunks_on_ray(build / "meta.sqlite", len(store), settings.checkpoint_rows, work,
+                                          settings, ray, ray_workers, progress)
+    vectors, encode_s = embed_rows(store, emb, work, settings.checkpoint_rows, progress and not ray)
+    if distributed:
+        encode_s = distributed["wall_s"]  # the cluster's wall time is what the build waited for
     store.close()
     t_faiss = time.perf_counter()
     kind = dense.choose_kind(len(vectors), settings.exact_max_vectors, settings.large_index)
@@ -205,6 +215,8 @@ def build_dense(settings: RetrievalSettings, progress: bool = True) -> dict[str,
         "embedder": desc, "timings_s": timings,
         "dense": {"kind": kind, "params": params, "count": int(index.ntotal), **file_entry(staging / "dense.faiss")},
     })
+    if distributed:
+        manifest["ray"] = {k: distributed[k] for k in ("workers", "chunks", "reused", "encode_s", "wall_s")}
     publish(root, staging, manifest)
     shutil.rmtree(work, ignore_errors=True)
     return manifest
@@ -212,7 +224,7 @@ def build_dense(settings: RetrievalSettings, progress: bool = True) -> dict[str,
 
 def build_index(corpus: list[str] | None, settings: RetrievalSettings | None = None,
                 stage: str = "all", if_missing: bool = False, progress: bool = True,
-                allow_damaged: bool = False) -> dict[str, Any]:
+                allow_damaged: bool = False, ray: str | None = None, ray_workers: int = 0) -> dict[str, Any]:
     """Build the index named in `settings` from `corpus` (paths, or None for the default).
 
     stage: `lexical` (ingest + BM25, publish), `dense` (embed + FAISS on the current build),
@@ -230,7 +242,7 @@ def build_index(corpus: list[str] | None, settings: RetrievalSettings | None = N
         if stage in ("dense", "all"):
             if not (root / "current").exists():
                 raise EmptyIndexError(f"no index at {root} to embed; run `litmol index build` first")
-            return build_dense(settings, progress)
+            return build_dense(settings, progress, ray or settings.ray, ray_workers or settings.ray_workers)
         return read_manifest(root)[1]
 
 

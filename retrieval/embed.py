@@ -88,7 +88,18 @@ def embedder_from_settings(settings: Any) -> Embedder:
                          settings.embed_batch_size, settings.home / "models" / "onnx")
 
 
+_THREADS: int | None = None  # set by a worker that owns only part of the machine (a Ray actor)
+
+
+def set_threads(n: int | None) -> None:
+    """Threads an embedder created after this call uses (None: every core this process may run on)."""
+    global _THREADS
+    _THREADS = n
+
+
 def _threads() -> int:
+    if _THREADS:
+        return _THREADS
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 

@@ -23,6 +23,7 @@ import socket
 from typing import Any
 
 import litserve as ls
+import litserve.server
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -35,6 +36,11 @@ from ..registry import get_predictor, list_predictors
 from .litapi import PredictorAPI
 from .runtime import AdmissionMiddleware, CancelBoard, ServiceStats, error_body
 from .schemas import ERROR_RESPONSES, MAX_REQUEST_INPUTS, PredictRequest, PredictResponse
+
+# litserve 0.2.x mounts its own MCP endpoint whenever the `mcp` package is installed, through the MCP 1.x
+# API (mcp.server.fastmcp), which mcp 2.x (`litmol mcp`) no longer has: the server then fails to start.
+# The predictor service serves no MCP (litmol mcp does), so the probe is turned off.
+litserve.server._MCP_AVAILABLE = False
 
 logger = logging.getLogger(__name__)
 

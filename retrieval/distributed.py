@@ -1,0 +1,136 @@
+"""The dense stage of an index build on a Ray cluster (`litmol index build --ray [ADDRESS]`).
+
+Ray Data spreads the embedding checkpoint chunks of the build over an actor pool: each actor loads the
+embedder once (ONNX int8 on CPU, its threads capped to the CPUs Ray gave it; a GPU when the settings
+ask for sentence-transformers and the cluster has one) and writes each chunk it embeds to the build's
+work folder atomically, under the same name (`index.chunk_path`: start, length, hash of the texts) the
+in-process build uses. Chunks already there are not sent again, so a killed cluster job resumes where
+it stopped, and an in-process run reuses them too. The driver then assembles the chunks in order and the
+existing step builds the FAISS index and publishes it atomically with its manifest — the published
+index is the in-process one, produced by other hands.
+
+On several nodes the work folder (LITMOL_HOME) must be on a filesystem every node sees.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+logger = logging.getLogger(__name__)
+
+
+def ray_init(address: str | None = "local", num_cpus: int | None = None) -> bool:
+    """Connect to the cluster at `address` (auto, HOST:PORT, ray://HOST:10001), or start one on this machine
+    for "local" (`num_cpus` of its cores). No dashboard, quiet workers, no Ray Data progress bars (ours
+    count abstracts). True when this call started or joined it (the caller shuts it down)."""
+    import ray
+
+    if ray.is_initialized():
+        return False
+    logging.getLogger("ray").setLevel(logging.WARNING)
+    logging.getLogger("ray.data").setLevel(logging.WARNING)
+    options: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False, "configure_logging": True,
+                               "logging_level": logging.WARNING}
+    if address in (None, "", "local"):
+        ray.init(num_cpus=num_cpus, **options)
+    else:
+        ray.init(address=address, **options)
+    context = ray.data.DataContext.get_current()
+    context.enable_progress_bars = False
+    context.print_on_execution_start = False
+    return True
+
+
+class EmbedChunks:
+    """A Ray Data actor: embeds the chunks it is handed and writes each one as the build's checkpoint."""
+
+    def __init__(self, settings: dict[str, Any], meta: str, threads: int) -> None:
+        from litmol.settings import RetrievalSettings
+
+        from . import embed
+        from .store import MetadataStore
+
+        embed.set_threads(threads)  # the CPUs Ray gave this actor, not every core of the node
+        self.embedder = embed.embedder_from_settings(RetrievalSettings(**settings))
+        self.store = MetadataStore(Path(meta), readonly=True)
+
+    def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        seconds = []
+        for start, end, path in zip(batch["start"], batch["end"], batch["path"], strict=True):
+            texts = [t for _, t in self.store.texts(int(start), int(end))]
+            t = time.perf_counter()
+            vectors = self.embedder.encode(texts)
+            seconds.append(time.perf_counter() - t)
+            target = Path(str(path))
+            tmp = target.with_suffix(f".{os.getpid()}.tmp.npy")
+            np.save(tmp, vectors)
+            os.replace(tmp, target)
+        return {"start": batch["start"], "rows": batch["end"] - batch["start"], "seconds": np.array(seconds)}
+
+
+def embed_chunks_on_ray(store_path: Path, total: int, chunk_rows: int, work: Path, settings: Any,
+                        address: str | None = "local", workers: int = 0, progress: bool = True) -> dict[str, Any]:
+    """Write every missing embedding chunk of the build (rows [0, total)) with Ray; returns what it did:
+    {chunks, reused, workers, encode_s (summed over actors), wall_s}."""
+    import ray
+
+    from .index import chunk_path
+    from .store import MetadataStore
+
+    work.mkdir(parents=True, exist_ok=True)
+    store = MetadataStore(store_path, readonly=True)
+    todo, reused = [], 0
+    for start in range(0, total, chunk_rows):
+        end = min(start + chunk_rows, total)
+        path = chunk_path(work, start, [t for _, t in store.texts(start, end)])
+        if path.is_file():
+            reused += 1
+        else:
+            todo.append({"start": start, "end": end, "path": str(path)})
+    store.close()
+    report = {"chunks": len(todo), "reused": reused, "workers": 0, "encode_s": 0.0, "wall_s": 0.0}
+    if not todo:
+        return report
+    t0 = time.perf_counter()
+    started = ray_init(address, num_cpus=workers or None)
+    try:
+        return _run(todo, report, t0, store_path, settings, workers, progress)
+    finally:
+        if started:
+            ray.shutdown()
+
+
+def _run(todo: list[dict[str, Any]], report: dict[str, Any], t0: float, store_path: Path, settings: Any,
+         workers: int, progress: bool) -> dict[str, Any]:
+    import ray
+
+    cpus = int(ray.cluster_resources().get("CPU", 1))
+    workers = max(1, min(workers or cpus, len(todo)))
+    per_actor = max(1, cpus // workers)
+    report["workers"] = workers
+    dataset = ray.data.from_items(todo, override_num_blocks=len(todo))
+    results = dataset.map_batches(
+        EmbedChunks, batch_size=1, concurrency=workers, num_cpus=per_actor,
+        fn_constructor_kwargs={"settings": settings.model_dump(mode="json"), "meta": str(store_path),
+                               "threads": per_actor})
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=sum(c["end"] - c["start"] for c in todo), desc=f"embedding on Ray ({workers} workers)",
+                   unit="abstract", smoothing=0.05)
+    for row in results.iter_rows():
+        report["encode_s"] += float(row["seconds"])
+        if bar:
+            bar.update(int(row["rows"]))
+    if bar:
+        bar.close()
+    report["wall_s"] = round(time.perf_counter() - t0, 2)
+    report["encode_s"] = round(report["encode_s"], 2)
+    return report
