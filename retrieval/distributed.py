@@ -22,32 +22,9 @@ from typing import Any
 
 import numpy as np
 
+from litmol.cluster import actor_shares, ray_init
+
 logger = logging.getLogger(__name__)
-
-
-def ray_init(address: str | None = "local", num_cpus: int | None = None) -> bool:
-    """Connect to the cluster at `address` (auto, HOST:PORT, ray://HOST:10001), or start one on this machine
-    for "local" (`num_cpus` of its cores). No dashboard, quiet workers, no Ray Data progress bars (ours
-    count abstracts). True when this call started or joined it (the caller shuts it down)."""
-    import ray
-
-    if ray.is_initialized():
-        return False
-    logging.getLogger("ray").setLevel(logging.WARNING)
-    logging.getLogger("ray.data").setLevel(logging.WARNING)
-    options: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False, "configure_logging": True,
-                               "logging_level": logging.WARNING}
-    if address in (None, "", "local"):
-        # Ray starts workers at niceness 15 by default: on a busy laptop they would starve behind everything
-        # else. The local cluster's embedding actors get the build's own priority (on a cluster of your own,
-        # `RAY_worker_niceness=0 ray start ...` does the same).
-        ray.init(num_cpus=num_cpus, _system_config={"worker_niceness": 0}, **options)
-    else:
-        ray.init(address=address, **options)
-    context = ray.data.DataContext.get_current()
-    context.enable_progress_bars = False
-    context.print_on_execution_start = False
-    return True
 
 
 class EmbedChunks:
@@ -101,7 +78,7 @@ def embed_chunks_on_ray(store_path: Path, total: int, chunk_rows: int, work: Pat
     if not todo:
         return report
     t0 = time.perf_counter()
-    started = ray_init(address, num_cpus=workers or None)
+    started = ray_init(address)  # a local cluster gets every core; `workers` sizes the actor pool on it
     try:
         return _run(todo, report, t0, store_path, settings, workers, progress)
     finally:
@@ -113,13 +90,13 @@ def _run(todo: list[dict[str, Any]], report: dict[str, Any], t0: float, store_pa
          workers: int, progress: bool) -> dict[str, Any]:
     import ray
 
-    cpus = int(ray.cluster_resources().get("CPU", 1))
-    workers = max(1, min(workers or cpus, len(todo)))
-    per_actor = max(1, cpus // workers)
+    workers, cpus, per_actor, per_gpu = actor_shares(workers, len(todo))
+    gpus = per_gpu if settings.embed_backend == "sentence-transformers" else 0  # the ONNX int8 model is CPU-only
     report["workers"] = workers
     dataset = ray.data.from_items(todo, override_num_blocks=len(todo))
     results = dataset.map_batches(
-        EmbedChunks, batch_size=1, compute=ray.data.ActorPoolStrategy(size=workers), num_cpus=per_actor,
+        EmbedChunks, batch_size=1, compute=ray.data.ActorPoolStrategy(size=workers), num_cpus=cpus,
+        num_gpus=gpus,
         fn_constructor_kwargs={"settings": settings.model_dump(mode="json"), "meta": str(store_path),
                                "threads": per_actor})
     bar = None

@@ -1,0 +1,58 @@
+"""Joining or starting a Ray cluster for the jobs that can run on one (`--ray [ADDRESS]`): the index
+build's embedding, `predict --input ... --ray`, `eval run --ray`.
+
+"local" starts a cluster on this machine for the length of the job; any other value is the address of a
+running one (auto, HOST:PORT, ray://HOST:10001). Ray is imported only here and in the jobs that use it.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+LOCAL = "local"
+
+
+def ray_init(address: str | None = LOCAL, num_cpus: int | None = None) -> bool:
+    """Connect to the cluster at `address`, or start one on this machine for "local" (`num_cpus` of its
+    cores, all by default). No dashboard, quiet workers, no Ray Data progress bars (the jobs draw their
+    own). True when this call started or joined it (the caller shuts it down with `ray.shutdown()`)."""
+    import ray
+
+    if ray.is_initialized():
+        return False
+    logging.getLogger("ray").setLevel(logging.WARNING)
+    logging.getLogger("ray.data").setLevel(logging.WARNING)
+    options: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False, "configure_logging": True,
+                               "logging_level": logging.WARNING}
+    if address in (None, "", LOCAL):
+        # Ray starts workers at niceness 15 by default: on a busy laptop they would starve behind everything
+        # else. The local cluster's actors get the job's own priority (on a cluster of your own,
+        # `RAY_worker_niceness=0 ray start ...` does the same).
+        ray.init(num_cpus=num_cpus, _system_config={"worker_niceness": 0}, **options)
+    else:
+        ray.init(address=address, **options)
+    context = ray.data.DataContext.get_current()
+    context.enable_progress_bars = False
+    context.print_on_execution_start = False
+    return True
+
+
+def cluster_shape() -> tuple[int, float]:
+    """(CPUs, GPUs) of the connected cluster."""
+    import ray
+
+    resources = ray.cluster_resources()
+    return int(resources.get("CPU", 1)), float(resources.get("GPU", 0))
+
+
+def actor_shares(workers: int, jobs: int) -> tuple[int, float, int, float]:
+    """(actors, CPUs per actor, threads per actor, GPUs per actor) for a pool of `workers` actors (0: one
+    per CPU) over `jobs` pieces of work on the connected cluster. More actors than CPUs share them
+    (fractional CPUs, one thread each), so every actor of the pool can be placed; GPUs are shared evenly
+    when the cluster has any."""
+    cpus, gpus = cluster_shape()
+    actors = max(1, min(workers or cpus, jobs))
+    per_gpu = min(1.0, gpus / actors) if gpus else 0.0
+    share = cpus / actors if actors > cpus else float(cpus // actors)
+    return actors, share, max(1, cpus // actors), per_gpu
