@@ -33,7 +33,10 @@ def cmd_predict(args: argparse.Namespace) -> int:
         if args.molecules:
             raise UsageError("give molecules on the command line or --input FILE, not both")
         if not args.output:
-            raise UsageError("--input needs --output OUT.csv")
+            raise UsageError("--input needs --output OUT.csv|.jsonl|.parquet")
+        ray = args.ray or config.ray
+        if ray:
+            return _predict_on_ray(args, properties, predictors, ray, args.ray_workers or config.ray_workers)
         from tqdm import tqdm
 
         from litmol.predictors.files import chunks, read_molecule_file, write_results
@@ -54,6 +57,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
         return EXIT_OK
     if not args.molecules:
         raise UsageError("give SMILES or drug names, or --input FILE")
+    if args.ray:
+        raise UsageError("--ray scores files: use it with --input FILE --output OUT")
     results = predict(args.molecules, properties, predictors, args.alerts, settings=config)
     if args.json:
         print_json([r.to_dict() for r in results])
@@ -62,6 +67,22 @@ def cmd_predict(args: argparse.Namespace) -> int:
             _print_prediction(row)
     if not any(r.valid for r in results):
         raise UsageError(f"none of the {len(results):,} inputs is a valid molecule (see each row's error)")
+    return EXIT_OK
+
+
+def _predict_on_ray(args: argparse.Namespace, properties: list[str] | None, predictors: list[str] | None,
+                    address: str, workers: int) -> int:
+    from litmol.predictors.distributed import predict_file_on_ray
+
+    report = predict_file_on_ray(args.input, args.output, properties, predictors, args.alerts, args.smiles_col,
+                                 address=address, workers=workers, progress=not args.quiet)
+    rows, bad = report["rows"], report["invalid"]
+    if rows and bad == rows:
+        raise UsageError(f"none of the {bad:,} rows ({report['column']!r} column) is a valid molecule; "
+                         f"their errors -> {args.output}")
+    print(f"{rows:,} rows ({report['column']!r} column) -> {args.output}; {bad:,} invalid, kept with their error; "
+          f"{report['workers']} Ray workers, {report['wall_s']:.0f} s ({rows / max(report['wall_s'], 1e-9):.0f} mol/s)",
+          file=sys.stderr)
     return EXIT_OK
 
 
@@ -128,6 +149,13 @@ def cmd_predictors_train(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+PREDICT_EPILOG = """examples:
+  litmol predict imatinib "CC(=O)Oc1ccccc1C(=O)O" --json
+  litmol predict --input library.csv --output scored.csv --predictors rdkit,logs,bbb
+  litmol predict --input library.parquet --output scored.parquet --ray              # a local Ray cluster
+  litmol predict --input library.parquet --output scored.parquet --ray HEAD:6379    # a running one
+"""
+
 TRAIN_EPILOG = """examples:
   litmol predictors train aqsoldb --name logs
   litmol predictors train assays.csv --target pIC50 --task regression --name pic50_egfr
@@ -139,19 +167,24 @@ def register(sub: Any, shared: argparse.ArgumentParser) -> None:
     p = sub.add_parser("predict", parents=[shared], help="predict properties of SMILES, MOL files or drug names",
                        description="Descriptors, rule checks and structural alerts for molecules given as "
                        "SMILES or approved-drug names (typos tolerated), or a CSV/SDF file. Every input "
-                       "gets one result, in order; invalid ones carry their error.")
+                       "gets one result, in order; invalid ones carry their error.",
+                       epilog=PREDICT_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("molecules", nargs="*", metavar="SMILES_OR_NAME")
     p.add_argument("--properties", metavar="LIST", help="comma-separated names (see `litmol predictors list`)")
     p.add_argument("--predictors", metavar="LIST",
                    help="comma-separated: rdkit (default), admet (41 admet-ai endpoints); default: those "
                    "that provide --properties")
-    p.add_argument("--input", metavar="FILE", help="CSV/TSV with a SMILES or name column, or SDF")
-    p.add_argument("--output", metavar="OUT", help="result table (.csv or .jsonl) for --input")
+    p.add_argument("--input", metavar="FILE", help="CSV/TSV/Parquet with a SMILES or name column, or SDF")
+    p.add_argument("--output", metavar="OUT", help="result table (.csv, .jsonl or .parquet) for --input")
     p.add_argument("--smiles-col", metavar="COL", help="column holding SMILES or names (default: detected)")
     p.add_argument("--alerts", choices=["core", "all", "none"], default="core",
                    help="structural alerts: core = PAINS, Brenk, NIH (default); all = plus medchem's ~2,500 "
                    "rules (Glaxo, Dundee, BMS, toxicophores...; slower, noisier); none")
     p.add_argument("--json", action="store_true", help="JSON list of {input, smiles, valid, error, properties, alerts}")
+    p.add_argument("--ray", nargs="?", const="local", metavar="ADDRESS",
+                   help="score --input on a Ray cluster: alone, one started on this machine; or its address "
+                   "(auto, HOST:PORT, ray://HOST:10001). Streams to --output in input order, bad rows kept")
+    p.add_argument("--ray-workers", type=positive, metavar="N", help="Ray prediction actors (default: one per CPU)")
     p.set_defaults(func=cmd_predict)
 
     preds = sub.add_parser("predictors", help="list predictors; build or query the drug-name lexicon")

@@ -35,6 +35,8 @@ def read_molecule_file(path: Path, smiles_col: str | None = None) -> tuple[list[
     if path.stat().st_size > MAX_FILE_BYTES:
         raise MoleculeFileError(f"{path}: larger than {MAX_FILE_BYTES // 2**20} MiB")
     suffix = path.suffix.lower()
+    if suffix == ".parquet":
+        return _read_parquet(path, smiles_col)
     if suffix in (".sdf", ".sd", ".mol"):
         text = path.read_text(errors="replace")
         # records end at a `$$$$` line; a MOL block's first (title) line may be blank, so no strip
@@ -43,7 +45,7 @@ def read_molecule_file(path: Path, smiles_col: str | None = None) -> tuple[list[
                 for i, b in enumerate(blocks)]
         return rows, blocks, "molblock"
     if suffix not in (".csv", ".tsv", ".txt", ".smi"):
-        raise MoleculeFileError(f"{path}: expected .csv, .tsv, .smi or .sdf")
+        raise MoleculeFileError(f"{path}: expected .csv, .tsv, .smi, .sdf or .parquet")
     with path.open(newline="", encoding="utf-8", errors="replace") as fh:
         sample = fh.read(4096)
         fh.seek(0)
@@ -57,6 +59,22 @@ def read_molecule_file(path: Path, smiles_col: str | None = None) -> tuple[list[
     return rows, [r.get(column) or "" for r in rows], column
 
 
+def _read_parquet(path: Path, smiles_col: str | None) -> tuple[list[dict[str, Any]], list[str], str]:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        table = pq.read_table(path)
+    except (OSError, pa.ArrowInvalid) as exc:
+        raise MoleculeFileError(f"{path}: not a readable Parquet file ({exc})") from None
+    header = table.column_names
+    column = smiles_col or next((h for h in header if h.strip().lower() in SMILES_COLUMNS), None)
+    if column is None or column not in header:
+        raise MoleculeFileError(f"{path}: no SMILES column (found {header}); name it with --smiles-col")
+    rows = table.to_pylist()
+    return rows, ["" if r.get(column) is None else str(r[column]) for r in rows], column
+
+
 def flatten_result(result: PredictionRow) -> dict[str, Any]:
     """One CSV row: std SMILES, validity, error, every property, alerts joined."""
     row = {"smiles_std": result.smiles or "", "valid": result.valid, "error": result.error or "",
@@ -67,9 +85,13 @@ def flatten_result(result: PredictionRow) -> dict[str, Any]:
 
 
 def write_results(path: Path, rows: list[dict[str, str]], results: list[PredictionRow]) -> None:
-    """Input columns + results, one output row per input row, in order (CSV or JSONL by suffix)."""
+    """Input columns + results, one output row per input row, in order (CSV, JSONL or Parquet by suffix).
+    An input column named like a result column is kept as `input_NAME`."""
     path = Path(path)
-    merged = [{**row, **flatten_result(res)} for row, res in zip(rows, results, strict=True)]
+    merged = []
+    for row, res in zip(rows, results, strict=True):
+        out = flatten_result(res)
+        merged.append({**{(f"input_{k}" if k in out else k): v for k, v in row.items()}, **out})
     if path.suffix.lower() in (".jsonl", ".json"):
         with path.open("w") as fh:
             for item in merged:
@@ -78,6 +100,12 @@ def write_results(path: Path, rows: list[dict[str, str]], results: list[Predicti
     columns: list[str] = []
     for item in merged:
         columns.extend(k for k in item if k not in columns)
+    if path.suffix.lower() == ".parquet":  # invalid rows have no properties: their cells are null
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        pq.write_table(pa.Table.from_pylist([{c: item.get(c) for c in columns} for item in merged]), path)
+        return
     with path.open("w", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=columns)
         writer.writeheader()
