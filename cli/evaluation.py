@@ -23,6 +23,7 @@ examples:
   litmol eval run corpora/eval/batch.jsonl --out runs/base
   litmol eval run batch.jsonl --out runs/small --index small --limit 20
   litmol eval run batch.jsonl --out runs/vllm --backend openai --base-url http://127.0.0.1:8000/v1 --workers 8
+  litmol eval run batch.jsonl --out runs/ray --backend openai --base-url http://127.0.0.1:8000/v1 --ray --ray-workers 4
   litmol eval report runs/base
   litmol eval compare runs/base runs/vllm
 """
@@ -55,8 +56,12 @@ def cmd_eval_run(args: argparse.Namespace, chat_model: Any = None) -> int:
     out = Path(args.out)
     prepare_run_dir(out, config)  # refuse a mismatched folder before a model loads
     session = open_session(args, chat_model, require_index=False)
+    ray = args.ray or agent.ray
+    if ray and chat_model is not None:
+        raise UsageError("--ray builds the chat model on each worker from the options; it cannot take a given one")
     run_batch(batch.questions, session, out, config, workers=args.workers, limit=args.limit,
-              skipped_invalid=batch.invalid, retry_errors=args.retry_errors, progress=not args.quiet)
+              skipped_invalid=batch.invalid, retry_errors=args.retry_errors, progress=not args.quiet,
+              ray=ray, ray_workers=args.ray_workers or agent.ray_workers)
     m = write_report(out)["overall"]
     acc = f"accuracy {100 * m['accuracy']:.1f}% of {m['scored']} scored" if m["accuracy"] is not None else "no gold"
     print(f"eval: {m['n']} questions, {m['answered']} answered, {m['errors']} errors, {acc} "
@@ -100,6 +105,11 @@ def register(sub: Any, shared: argparse.ArgumentParser) -> None:
     add_model_arguments(p)
     p.add_argument("--workers", type=positive, default=1, metavar="N",
                    help="questions in flight (default 1; a local model still generates one at a time)")
+    p.add_argument("--ray", nargs="?", const="local", metavar="ADDRESS",
+                   help="spread the questions over Ray actors, each with its own agent session (use with "
+                   "--backend openai --base-url: they share that LLM server): alone, a cluster started on this "
+                   "machine; or its address (auto, HOST:PORT, ray://HOST:10001). Still resumable, each question once")
+    p.add_argument("--ray-workers", type=positive, metavar="N", help="Ray agent actors (default: one per CPU)")
     p.add_argument("--limit", type=positive, metavar="N", help="only the first N questions of the file")
     p.add_argument("--skip-invalid", action="store_true", help="run the valid lines of a batch with bad ones")
     p.add_argument("--self-consistency", action="store_true",

@@ -125,14 +125,18 @@ class RetrievalSettings(_Section):
         ge=0,
         description="Up to this many vectors use an exact inner-product index; above, large_index.",
     )
-    large_index: Literal["hnsw", "ivf"] = Field(
-        default="hnsw", description="Approximate index type for large corpora."
+    large_index: Literal["hnsw", "ivf", "ivfpq"] = Field(
+        default="hnsw", description="Approximate index type for large corpora; ivfpq: compressed codes in RAM, "
+        "float16 vectors on disk for exact re-ranking (tens of millions of abstracts)."
     )
     hnsw_m: int = Field(default=32, ge=4, description="HNSW graph degree.")
     hnsw_ef_construction: int = Field(default=80, ge=8, description="HNSW build beam width.")
     hnsw_ef_search: int = Field(
         default=256, ge=8, description="HNSW query beam width (256: recall@10 0.97 on 1M vectors, bench)."
     )
+    ivfpq_m: int = Field(default=96, ge=8, description="ivfpq: 4-bit sub-quantizers per vector (bytes = m / 2; "
+                         "the dimension must divide by m).")
+    ivfpq_rerank: int = Field(default=100, ge=10, description="ivfpq: candidates re-scored exactly from disk per query.")
     ivf_nprobe: int = Field(default=64, ge=1, description="IVF lists probed per query (64: recall@10 0.97 on 1M).")
     rrf_k: int = Field(
         default=5, ge=1,
@@ -170,6 +174,10 @@ class PredictorSettings(_Section):
     workers: int | None = Field(
         default=None, ge=1, le=256, validation_alias=AliasChoices("LITMOL_PREDICT_WORKERS", "workers"),
         description="Processes for the RDKit stage of a large batch (default: one per core).")
+    ray: str | None = Field(
+        default=None, description="Score `predict --input` files on Ray: local (a cluster on this machine) or a "
+        "cluster address (auto, HOST:PORT, ray://HOST:10001); unset: in this process.")
+    ray_workers: int = Field(default=0, ge=0, description="Ray prediction actors (0: one per CPU of the cluster).")
 
     @field_validator("url")
     @classmethod
@@ -252,6 +260,10 @@ class AgentSettings(_Section):
     max_model_calls: int = Field(default=6, ge=2, le=30, description="Model steps per question.")
     tool_timeout_s: float = Field(default=60.0, gt=0, description="Seconds one tool call may take.")
     tool_output_chars: int = Field(default=2400, ge=200, description="Characters of a tool's output the model reads.")
+    ray: str | None = Field(
+        default=None, description="Run `eval run` batches on Ray: local (a cluster on this machine) or a cluster "
+        "address (auto, HOST:PORT, ray://HOST:10001); unset: in this process (--workers threads).")
+    ray_workers: int = Field(default=0, ge=0, description="Ray agent actors for `eval run --ray` (0: one per CPU).")
 
     @field_validator("openai_base_url")
     @classmethod

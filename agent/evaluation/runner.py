@@ -299,11 +299,14 @@ def _seed(seed: int) -> None:
 
 def run_batch(questions: list[Question], session: Any, out_dir: str | Path, config: RunConfig, *,
               workers: int = 1, limit: int | None = None, skipped_invalid: list[InvalidLine] | None = None,
-              retry_errors: bool = False, progress: bool = True) -> list[dict[str, Any]]:
+              retry_errors: bool = False, progress: bool = True, ray: str | None = None,
+              ray_workers: int = 0) -> list[dict[str, Any]]:
     """Answer the questions not yet in DIR/results.jsonl and return every record of the batch.
 
     All workers share the agent `session` (its index, and its chat model: the local model serializes
-    generation itself). A KeyboardInterrupt marks the run interrupted and propagates.
+    generation itself). With `ray` (local or a cluster address) the questions go to `ray_workers` actors
+    instead, each with a session of its own made from `session.settings` (distributed.py); this process
+    still writes every record, once. A KeyboardInterrupt marks the run interrupted and propagates.
     """
     from tqdm import tqdm
 
@@ -331,6 +334,7 @@ def run_batch(questions: list[Question], session: Any, out_dir: str | Path, conf
         "skipped_invalid": [i.to_dict() for i in skipped_invalid or []],
         "started": (previous or {}).get("started") or _now(), "finished": None}
     sitting = {"started": _now(), "finished": None, "workers": workers, "limit": limit,  # this invocation
+               "ray": ray, "ray_workers": ray_workers if ray else None,
                "already_done": len(done & {q.id for q in wanted}), "to_run": len(pending), "completed": 0,
                "status": "running"}
     run["sessions"] = [*(previous or {}).get("sessions", []), sitting]
@@ -342,7 +346,13 @@ def run_batch(questions: list[Question], session: Any, out_dir: str | Path, conf
     scored = [c for c in scored if c is not None]
     bar = tqdm(total=len(wanted), initial=len(wanted) - len(pending), desc="eval", unit="q", disable=not progress)
 
+    written = set(done)
+
     def finish(record: dict[str, Any]) -> None:
+        if record["id"] in written:  # a question re-run elsewhere (a restarted actor) is kept once
+            logger.warning("a second record for %s was dropped", record["id"])
+            return
+        written.add(record["id"])
         record["cited_in_index"] = probe.all_exist([c["pmid"] for c in record["citations"]])
         writer.write(record)
         records.append(record)
@@ -355,7 +365,13 @@ def run_batch(questions: list[Question], session: Any, out_dir: str | Path, conf
 
     status = "interrupted"
     try:
-        if workers <= 1:
+        if ray:
+            from .distributed import run_on_ray
+
+            for record in run_on_ray(pending, session.settings, config.max_steps, config.self_consistency, ray,
+                                     ray_workers):
+                finish(record)
+        elif workers <= 1:
             for q in pending:
                 finish(run_question(q, session, config.max_steps, config.self_consistency))
         else:

@@ -3,6 +3,7 @@ shipped 0.5B GGUF) started on loopback by the command, and the agent's constrain
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -95,3 +96,62 @@ def test_serve_llm_errors_are_one_line(tmp_path):
     out = subprocess.run([sys.executable, "-m", "litmol.cli", "serve", "llm", "--model", str(tmp_path / "no.gguf")],
                          env={**os.environ, "LITMOL_HOME": str(tmp_path)}, capture_output=True, text=True, timeout=120)
     assert out.returncode == 2 and "Traceback" not in out.stderr and "no.gguf" in out.stderr
+
+
+def _records(path) -> list[dict]:
+    import json
+
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.exists() else []
+
+
+@pytest.mark.slow
+def test_eval_on_ray_shares_the_server_resumes_after_a_kill_and_keeps_each_question_once(llm_server, links_home,
+                                                                                        tmp_path):
+    """`eval run --ray` with 2 actors against the served model: killed after its first record, then resumed;
+    every question once, and the same tool calls as the in-process run of the same batch."""
+    import signal
+
+    from litmol.paths import SOURCE_ROOT
+
+    lines = (SOURCE_ROOT / "corpora/eval/batch_dev_subset16.jsonl").read_text().splitlines()[:4]
+    batch = tmp_path / "batch.jsonl"
+    batch.write_text("\n".join(lines) + "\n")
+    env = {**os.environ, "LITMOL_HOME": str(links_home)}
+    base = [sys.executable, "-m", "litmol.cli", "eval", "run", str(batch), "--backend", "openai", "--base-url",
+            llm_server, "--model", "litmol-0.5b", "--quiet"]
+    ray_out = tmp_path / "ray"
+    command = [*base, "--out", str(ray_out), "--ray", "--ray-workers", "2"]
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    try:
+        deadline = time.monotonic() + 600
+        while not _records(ray_out / "results.jsonl"):
+            assert proc.poll() is None, proc.stderr.read()[-2000:]
+            assert time.monotonic() < deadline, "no record within 10 min"
+            time.sleep(0.5)
+        os.killpg(proc.pid, signal.SIGKILL)  # the driver and the cluster it started, mid-batch
+        proc.wait(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        subprocess.run([sys.executable, "-m", "ray.scripts.scripts", "stop", "--force"], capture_output=True,
+                       timeout=120)
+    first = _records(ray_out / "results.jsonl")
+    assert 1 <= len(first) < 4
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-2000:]
+    records = _records(ray_out / "results.jsonl")
+    ids = [r["id"] for r in records]
+    assert sorted(ids) == sorted(json.loads(line)["id"] for line in lines) and len(set(ids)) == 4
+    assert records[: len(first)] == first  # what was written before the kill is kept as it was
+    run = json.loads((ray_out / "run.json").read_text())
+    assert run["status"] == "complete" and run["sessions"][-1]["ray"] == "local"
+
+    local = subprocess.run([*base, "--out", str(tmp_path / "local")], env=env, capture_output=True, text=True,
+                           timeout=900)
+    assert local.returncode == 0, local.stderr[-2000:]
+    in_process = {r["id"]: r for r in _records(tmp_path / "local" / "results.jsonl")}
+    for record in records:
+        assert not record["error"], record["error"]
+        assert all(c["valid"] for c in record["tool_calls"])
+        assert [c["name"] for c in record["tool_calls"]] == [c["name"] for c in in_process[record["id"]]["tool_calls"]]
