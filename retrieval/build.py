@@ -127,10 +127,11 @@ def build_lexical(paths: list[Path], settings: RetrievalSettings, allow_damaged:
 
 
 def embed_rows(store: MetadataStore, emb: Embedder, work: Path, rows_per_chunk: int,
-               progress: bool = True) -> tuple[np.ndarray, float]:
+               progress: bool = True, keep: bool = True) -> tuple[np.ndarray, float]:
     """Embed every row in checkpointed chunks under `work`; existing chunks are reused.
 
-    Returns the (n, dim) matrix and the seconds spent encoding (what the throughput figure is).
+    Returns the (n, dim) matrix (empty unless `keep`: the chunks stay on disk) and the seconds spent
+    encoding (what the throughput figure is).
     """
     work.mkdir(parents=True, exist_ok=True)
     total, step = len(store), rows_per_chunk
@@ -147,7 +148,9 @@ def embed_rows(store: MetadataStore, emb: Embedder, work: Path, rows_per_chunk: 
         path = chunk_path(work, start, texts)
         if path.is_file():
             try:
-                parts.append(np.load(path))
+                loaded = np.load(path)
+                if keep:
+                    parts.append(loaded)
                 reused += 1
                 if bar:
                     bar.update(len(texts))
@@ -160,7 +163,8 @@ def embed_rows(store: MetadataStore, emb: Embedder, work: Path, rows_per_chunk: 
         tmp = path.with_suffix(".tmp.npy")
         np.save(tmp, vectors)
         os.replace(tmp, path)
-        parts.append(vectors)
+        if keep:
+            parts.append(vectors)
         if bar:
             bar.update(len(texts))
     if bar:
@@ -168,6 +172,24 @@ def embed_rows(store: MetadataStore, emb: Embedder, work: Path, rows_per_chunk: 
     if reused:
         logger.info("reused %d checkpoint chunk(s) of %d from an earlier run", reused, -(-total // step))
     return np.concatenate(parts) if parts else np.zeros((0, emb.dim), np.float32), encode_s
+
+
+def _chunks_to_disk(store: MetadataStore, work: Path, step: int, target: Path, dim: int) -> np.ndarray:
+    """The embedded chunks copied in row order into a float16 matrix on disk (memory-mapped)."""
+    total = len(store)
+    out = np.lib.format.open_memmap(target, mode="w+", dtype=np.float16, shape=(total, dim))
+    for start in range(0, total, step):
+        texts = [t for _, t in store.texts(start, min(start + step, total))]
+        out[start:start + len(texts)] = np.load(chunk_path(work, start, texts))
+    out.flush()
+    return out
+
+
+def _dense_entry(staging: Path, kind: str, params: dict[str, Any], index: Any) -> dict[str, Any]:
+    entry = {"kind": kind, "params": params, "count": int(index.ntotal), **file_entry(staging / "dense.faiss")}
+    if kind == "ivfpq":
+        entry["rerank_vectors"] = file_entry(staging / dense.RERANK_FILE)
+    return entry
 
 
 def build_dense(settings: RetrievalSettings, progress: bool = True, ray: str | None = None,
@@ -190,17 +212,18 @@ def build_dense(settings: RetrievalSettings, progress: bool = True, ray: str | N
 
         distributed = embed_chunks_on_ray(build / "meta.sqlite", len(store), settings.checkpoint_rows, work,
                                           settings, ray, ray_workers, progress)
-    vectors, encode_s = embed_rows(store, emb, work, settings.checkpoint_rows, progress and not ray)
+    kind = dense.choose_kind(len(store), settings.exact_max_vectors, settings.large_index)
+    on_disk = kind == "ivfpq"  # the vectors go to disk chunk by chunk, never all in RAM
+    vectors, encode_s = embed_rows(store, emb, work, settings.checkpoint_rows, progress and not ray, keep=not on_disk)
     if distributed:
         encode_s = distributed["wall_s"]  # the cluster's wall time is what the build waited for
+    staging = _staging(root)
+    if on_disk:
+        vectors = _chunks_to_disk(store, work, settings.checkpoint_rows, staging / dense.RERANK_FILE, desc["dim"])
     store.close()
     t_faiss = time.perf_counter()
-    kind = dense.choose_kind(len(vectors), settings.exact_max_vectors, settings.large_index)
     index, params = dense.make_index(kind, desc["dim"], vectors, settings.model_dump())
-    staging = _staging(root)
-    import faiss
-
-    faiss.write_index(index, str(staging / "dense.faiss"))
+    dense.write_dense(staging, index, kind, vectors)
     try:
         os.link(build / "meta.sqlite", staging / "meta.sqlite")  # unchanged: share, don't copy
     except OSError:
@@ -213,7 +236,7 @@ def build_dense(settings: RetrievalSettings, progress: bool = True, ray: str | N
     manifest.update({
         "build_id": new_build_id(), "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "status": "complete",
         "embedder": desc, "timings_s": timings,
-        "dense": {"kind": kind, "params": params, "count": int(index.ntotal), **file_entry(staging / "dense.faiss")},
+        "dense": _dense_entry(staging, kind, params, index),
     })
     if distributed:
         manifest["ray"] = {k: distributed[k] for k in ("workers", "chunks", "reused", "encode_s", "wall_s")}
@@ -295,6 +318,8 @@ def add_to_index(paths: list[str], settings: RetrievalSettings | None = None,
 
             emb = embedder_from_settings(settings)
             index = faiss.read_index(str(build / "dense.faiss"))
+            if old["dense"].get("rerank_vectors"):
+                index = dense.Reranked(index, np.load(build / dense.RERANK_FILE, mmap_mode="r"))
             vectors = dense.all_vectors(index)
             texts = [r.text for _, r in changed] + [r.text for r in new]
             fresh = emb.encode(texts, show_progress=progress)
@@ -305,11 +330,12 @@ def add_to_index(paths: list[str], settings: RetrievalSettings | None = None,
                 raise CorruptIndexError(f"{build}: {len(vectors)} vectors for {count} articles; rebuild the index")
             kind = dense.choose_kind(count, settings.exact_max_vectors, settings.large_index)
             index, params = dense.make_index(kind, vectors.shape[1], vectors, settings.model_dump())
-            faiss.write_index(index, str(staging / "dense.faiss"))
-            manifest["dense"] = {"kind": kind, "params": params, "count": int(index.ntotal),
-                                 **file_entry(staging / "dense.faiss")}
+            dense.write_dense(staging, index, kind, vectors)
+            manifest["dense"] = _dense_entry(staging, kind, params, index)
         elif old.get("dense"):
             shutil.copy2(build / "dense.faiss", staging / "dense.faiss")
+            if old["dense"].get("rerank_vectors"):  # unchanged: share the GBs, don't copy them
+                os.link(build / dense.RERANK_FILE, staging / dense.RERANK_FILE)
         publish(root, staging, manifest)
     summary = {"added": len(new), "updated": len(changed), "unchanged": unchanged, "ingest": report.to_dict()}
     return manifest, summary

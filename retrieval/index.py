@@ -175,6 +175,12 @@ class PassageIndex:
                 vectors = faiss.read_index(str(path))
             except RuntimeError as exc:
                 raise CorruptIndexError(f"{path}: unreadable FAISS index ({exc}); rebuild") from exc
+            if manifest["dense"].get("rerank_vectors"):  # ivfpq: exact vectors memory-mapped, not read
+                f16 = verify_file(build, manifest["dense"]["rerank_vectors"], checksum=False)  # size only: GBs
+                try:
+                    vectors = dense.Reranked(vectors, np.load(f16, mmap_mode="r"))
+                except ValueError as exc:
+                    raise CorruptIndexError(f"{f16}: {exc}; rebuild") from exc
             if vectors.ntotal != manifest["count"]:
                 raise CorruptIndexError(f"{path}: {vectors.ntotal} vectors for {manifest['count']} articles; rebuild")
             dense.configure_search(vectors, manifest["dense"]["kind"], manifest["dense"]["params"])

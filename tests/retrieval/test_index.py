@@ -246,3 +246,44 @@ def test_k_is_capped_and_damaged_files_are_not_published(tmp_path):
     manifest, summary = add_to_index([str(cut)], home_settings, progress=False, allow_damaged=True)
     assert summary["ingest"]["damaged"][0]["path"] == str(cut) and manifest["count"] == 320
     assert (tmp_path / "indexes" / "default" / "current").resolve() != current
+
+
+def test_ivfpq_keeps_codes_in_ram_and_vectors_on_disk_and_finds_what_exact_search_finds(home_copy, index,
+                                                                                       slice_records, tmp_path):
+    """The large-corpus kind on the real slice: the dense stage rebuilt as IVF-PQ (every list probed) with
+    its float16 vectors memory-mapped; top-10 as exact search; filters and `index add` still work."""
+    from litmol.retrieval import add_to_index
+    from litmol.retrieval.build import build_dense
+    from litmol.retrieval.dense import RERANK_FILE, Reranked
+
+    records, _ = slice_records
+    config = settings(home_copy, exact_max_vectors=0, large_index="ivfpq", ivf_nprobe=512, ivfpq_m=48)
+    manifest = json.loads((home_copy / "indexes/default/current/manifest.json").read_text())
+    manifest.pop("dense")  # back to the lexical build: the dense stage is embedded and indexed again
+    (home_copy / "indexes/default/current/manifest.json").write_text(json.dumps(manifest))
+    built = build_dense(config, progress=False)
+    assert built["dense"]["kind"] == "ivfpq" and built["dense"]["params"]["pq_m"] == 48
+    assert built["dense"]["rerank_vectors"]["file"] == RERANK_FILE
+    pq = open_index(config)
+    assert isinstance(pq.vectors, Reranked) and isinstance(pq.vectors.vectors, np.memmap)
+    assert pq.vectors.vectors.dtype == np.float16 and pq.vectors.ntotal == 320
+    same = 0
+    queries = [r.title for r in records[:40]]
+    for q in queries:
+        exact = [p.pmid for p in index.search(q, k=10, mode="dense")]
+        same += len(set(exact) & {p.pmid for p in pq.search(q, k=10, mode="dense")})
+        assert pq.search(q, k=1, mode="dense")[0].pmid == exact[0]
+    assert same / (10 * len(queries)) >= 0.95
+    year = records[3].year
+    assert all(p.year >= year for p in pq.search(records[3].title, k=5, mode="dense", since=year))
+
+    path = tmp_path / "new.jsonl"
+    path.write_text(json.dumps({"pmid": "90000002", "title": "Tirzepatide and weight loss in type 2 diabetes",
+                                "abstract": "Weekly tirzepatide reduced body weight more than placebo.",
+                                "year": 2023}) + "\n")
+    manifest, _ = add_to_index([str(path)], config, progress=False)
+    assert manifest["dense"]["kind"] == "ivfpq" and manifest["dense"]["count"] == 321
+    assert open_index(config).search("tirzepatide weight loss", k=1, mode="dense")[0].pmid == "90000002"
+    (home_copy / "indexes/default/current" / RERANK_FILE).write_bytes(b"short")
+    with pytest.raises(CorruptIndexError):
+        open_index(config)
