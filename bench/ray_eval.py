@@ -17,6 +17,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -52,7 +53,7 @@ def main() -> None:
     args = ap.parse_args()
 
     port = free_port()
-    log = (OUT.parent / "serve_llm.log").open("w")
+    log = (Path(tempfile.gettempdir()) / "litmol-ray-eval-serve.log").open("w")
     server = subprocess.Popen([sys.executable, "-m", "litmol.cli", "serve", "llm", "--port", str(port),
                                "--threads", str(len(os.sched_getaffinity(0)))], stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}/v1"
