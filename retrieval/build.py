@@ -98,13 +98,15 @@ def check_damage(report: IngestReport, allow_damaged: bool) -> None:
             "(fix or remove the file, or pass --allow-damaged to keep the records read before the damage)")
 
 
-def build_lexical(paths: list[Path], settings: RetrievalSettings, allow_damaged: bool = False) -> dict[str, Any]:
-    """Ingest `paths` and publish a lexical-only build (BM25 search works right after).
+def build_lexical(paths: list[Path], settings: RetrievalSettings, allow_damaged: bool = False,
+                  ray: str | None = None) -> dict[str, Any]:
+    """Ingest `paths` (parsed as Ray tasks with `ray`) and publish a lexical-only build (BM25 search works
+    right after).
 
     A damaged file raises DamagedCorpusError before anything is published, unless `allow_damaged`.
     """
     t0 = time.perf_counter()
-    records, report = collect_records(paths, keep_title_only=settings.keep_title_only)
+    records, report = collect_records(paths, keep_title_only=settings.keep_title_only, ray=ray)
     check_damage(report, allow_damaged)
     if not records:
         raise CorpusError(f"no usable records in {', '.join(map(str, paths))}: {report.summary()}")
@@ -256,17 +258,36 @@ def build_index(corpus: list[str] | None, settings: RetrievalSettings | None = N
     """
     settings = settings or RetrievalSettings()
     root = settings.index_root
-    with build_lock(root):
+    ray = ray or settings.ray
+    with build_lock(root), _ray_cluster(ray):
         if stage in ("lexical", "all"):
             if not (if_missing and (root / "current").exists()):
-                build_lexical(resolve_corpus(corpus), settings, allow_damaged)
+                build_lexical(resolve_corpus(corpus), settings, allow_damaged, ray)
             elif stage == "lexical":
                 return read_manifest(root)[1]
         if stage in ("dense", "all"):
             if not (root / "current").exists():
                 raise EmptyIndexError(f"no index at {root} to embed; run `litmol index build` first")
-            return build_dense(settings, progress, ray or settings.ray, ray_workers or settings.ray_workers)
+            return build_dense(settings, progress, ray, ray_workers or settings.ray_workers)
         return read_manifest(root)[1]
+
+
+@contextlib.contextmanager
+def _ray_cluster(address: str | None) -> Iterator[None]:
+    """One Ray connection (or local cluster) for both stages of a `--ray` build; nothing without one."""
+    if not address:
+        yield
+        return
+    import ray
+
+    from litmol.cluster import ray_init
+
+    started = ray_init(address)
+    try:
+        yield
+    finally:
+        if started:
+            ray.shutdown()
 
 
 def add_to_index(paths: list[str], settings: RetrievalSettings | None = None,

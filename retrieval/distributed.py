@@ -1,4 +1,8 @@
-"""The dense stage of an index build on a Ray cluster (`litmol index build --ray [ADDRESS]`).
+"""An index build on a Ray cluster (`litmol index build --ray [ADDRESS]`).
+
+The corpus files (MEDLINE XML, JSONL, CSV) are parsed as Ray tasks, a bounded window of them in flight,
+their records returned in file order to the driver, which deduplicates them and writes the SQLite FTS5
+table as in process (one file, one writer).
 
 Ray Data spreads the embedding checkpoint chunks of the build over an actor pool: each actor loads the
 embedder once (ONNX int8 on CPU, its threads capped to the CPUs Ray gave it; a GPU when the settings
@@ -14,17 +18,44 @@ On several nodes the work folder (LITMOL_HOME) must be on a filesystem every nod
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import time
+from collections import deque
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from litmol.cluster import actor_shares, ray_init
+from litmol.cluster import actor_shares, cluster_shape, ray_init
 
 logger = logging.getLogger(__name__)
+
+
+def read_files_on_ray(paths: list[Path], address: str | None = "local") -> Iterator[tuple[list[Any], Any]]:
+    """(items, IngestReport) of each file, in input order, parsed as Ray tasks (every node must see the
+    files); at most two per cluster CPU in flight, so the driver's memory holds a window, not the corpus."""
+    import ray
+
+    from .ingest import read_whole_file
+
+    started = ray_init(address)
+    try:
+        task = ray.remote(num_cpus=1, max_retries=2)(read_whole_file)
+        window = max(2, 2 * cluster_shape()[0])
+        todo = iter(paths)
+        flight = deque(task.remote(p) for p in itertools.islice(todo, window))
+        while flight:
+            result = ray.get(flight.popleft())
+            following = next(todo, None)
+            if following is not None:
+                flight.append(task.remote(following))
+            yield result
+    finally:
+        if started:
+            ray.shutdown()
 
 
 class EmbedChunks:

@@ -16,20 +16,25 @@ from .records import MeshHeading, Record
 logger = logging.getLogger(__name__)
 
 
-def _read_whole_file(path: Path) -> tuple[list[Item], IngestReport]:
+def read_whole_file(path: Path) -> tuple[list[Item], IngestReport]:
     report = IngestReport()
     return list(iter_file(path, report)), report
 
 
-def _read_files(paths: list[Path], workers: int) -> Iterator[tuple[list[Item], IngestReport]]:
-    """Parsed files in input order; several files are parsed in parallel processes."""
+def _read_files(paths: list[Path], workers: int, ray: str | None = None) -> Iterator[tuple[list[Item], IngestReport]]:
+    """Parsed files in input order; several files are parsed in parallel processes, or as Ray tasks."""
+    if ray and len(paths) > 1:
+        from .distributed import read_files_on_ray
+
+        yield from read_files_on_ray(paths, ray)
+        return
     if workers <= 1 or len(paths) <= 1:
-        yield from map(_read_whole_file, paths)
+        yield from map(read_whole_file, paths)
         return
     from concurrent.futures import ProcessPoolExecutor
 
     with ProcessPoolExecutor(max_workers=min(workers, len(paths))) as pool:
-        yield from pool.map(_read_whole_file, paths)
+        yield from pool.map(read_whole_file, paths)
 
 
 def collect_records(
@@ -37,11 +42,12 @@ def collect_records(
     keep_title_only: bool = False,
     report: IngestReport | None = None,
     workers: int | None = None,
+    ray: str | None = None,
 ) -> tuple[list[Record], IngestReport]:
     """Read files in order and deduplicate by PMID: a later version of a citation replaces an
     earlier one, a DeleteCitation removes it. Records without PMID or title, or without an
     abstract (unless keep_title_only), are skipped and counted. Files are parsed in up to
-    `workers` processes (default: one per core)."""
+    `workers` processes (default: one per core), or as tasks on the Ray cluster at `ray`."""
     report = report or IngestReport()
     by_pmid: dict[str, Record] = {}
     paths = [Path(p) for p in paths]
@@ -51,7 +57,7 @@ def collect_records(
             raise CorpusError(f"{path}: no such file")
     from tqdm import tqdm
 
-    parsed = _read_files(paths, workers or os.cpu_count() or 1)
+    parsed = _read_files(paths, workers or os.cpu_count() or 1, ray)
     for items, sub in tqdm(parsed, total=len(paths), desc="reading corpus files", unit="file",
                            disable=len(paths) < 2 or None):
         report.merge(sub)

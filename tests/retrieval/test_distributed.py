@@ -81,3 +81,27 @@ def test_a_killed_ray_build_resumes_from_its_chunks(tmp_path, model_cache):
     _, vectors, manifest = _vectors(home)
     assert manifest["status"] == "complete" and vectors.shape[0] == 320
     assert manifest["ray"]["reused"] >= 1 and manifest["ray"]["chunks"] + manifest["ray"]["reused"] == 5
+
+
+def test_corpus_files_parsed_on_ray_give_the_same_records_in_the_same_order(slice_records, tmp_path):
+    """The lexical stage's parsing as Ray tasks: the slice split over four files (one of them repeating a
+    PMID with a newer version, one a MEDLINE file), read in order, deduplicated as in process."""
+    import json
+    import shutil
+
+    from litmol.retrieval import collect_records
+
+    records, _ = slice_records
+    paths = [tmp_path / "a.xml.gz"]
+    shutil.copy(SLICE, paths[0])
+    for i, part in enumerate((records[:100], records[100:200])):
+        path = tmp_path / f"part{i}.jsonl"
+        path.write_text("".join(json.dumps({"pmid": r.pmid, "title": r.title + f" (v{i})", "abstract": r.abstract,
+                                            "year": r.year}) + "\n" for r in part))
+        paths.append(path)
+    paths.append(tmp_path / "empty.jsonl")
+    paths[-1].write_text("")
+    local, local_report = collect_records(paths)
+    on_ray, ray_report = collect_records(paths, ray="local")
+    assert [(r.pmid, r.title, r.abstract) for r in on_ray] == [(r.pmid, r.title, r.abstract) for r in local]
+    assert ray_report.to_dict() == local_report.to_dict() and ray_report.replaced == 200
