@@ -136,7 +136,8 @@ class RetrievalSettings(_Section):
     )
     ivfpq_m: int = Field(default=96, ge=8, description="ivfpq: 4-bit sub-quantizers per vector (bytes = m / 2; "
                          "the dimension must divide by m).")
-    ivfpq_rerank: int = Field(default=100, ge=10, description="ivfpq: candidates re-scored exactly from disk per query.")
+    ivfpq_rerank: int = Field(default=400, ge=10, description="ivfpq: candidates re-scored exactly from disk per query "
+                              "(400: recall@10 0.95 on 5M vectors at 4 ms, bench).")
     ivf_nprobe: int = Field(default=64, ge=1, description="IVF lists probed per query (64: recall@10 0.97 on 1M).")
     rrf_k: int = Field(
         default=5, ge=1,

@@ -57,7 +57,7 @@ def make_index(kind: str, dim: int, vectors: np.ndarray, params: dict[str, Any])
             for start in range(0, n, ADD_ROWS):
                 index.add(np.ascontiguousarray(vectors[start:start + ADD_ROWS], dtype=np.float32))
         used = {"nlist": nlist, "pq_m": m, "nprobe": int(params.get("ivf_nprobe", 32)),
-                "rerank": int(params.get("ivfpq_rerank", 100))}
+                "rerank": int(params.get("ivfpq_rerank", 400))}
         return index, used
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
     if kind == "flat":
@@ -90,7 +90,7 @@ class Reranked:
     Quacks like the FAISS index for `search_dense` (ntotal, nprobe, search); `depth` candidates are
     taken per query (at least k) and their rows read in ascending order (sequential-ish disk reads)."""
 
-    def __init__(self, index: Any, vectors: np.ndarray, depth: int = 100) -> None:
+    def __init__(self, index: Any, vectors: np.ndarray, depth: int = 400) -> None:
         if len(vectors) != index.ntotal:
             raise ValueError(f"{len(vectors)} re-ranking vectors for {index.ntotal} codes")
         self.index, self.vectors, self.depth = index, vectors, depth
@@ -147,7 +147,7 @@ def configure_search(index, kind: str, params: dict[str, Any]) -> None:
     elif kind in ("ivf", "ivfpq"):
         index.nprobe = int(params.get("nprobe", 32))
     if isinstance(index, Reranked):
-        index.depth = int(params.get("rerank", 100))
+        index.depth = int(params.get("rerank", 400))
 
 
 def all_vectors(index) -> np.ndarray:
