@@ -7,7 +7,9 @@ running one (auto, HOST:PORT, ray://HOST:10001). Ray is imported only here and i
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import Iterator
 from typing import Any
 
 LOCAL = "local"
@@ -56,3 +58,23 @@ def actor_shares(workers: int, jobs: int) -> tuple[int, float, int, float]:
     per_gpu = min(1.0, gpus / actors) if gpus else 0.0
     share = cpus / actors if actors > cpus else float(cpus // actors)
     return actors, share, max(1, cpus // actors), per_gpu
+
+
+class ClusterError(RuntimeError):
+    """A job on the Ray cluster failed; the message is the cause in one line (Ray's own spans a traceback)."""
+
+
+@contextlib.contextmanager
+def ray_errors() -> Iterator[None]:
+    """Turn a Ray failure inside the block (a task or actor that raised or died) into a ClusterError."""
+    import ray
+
+    try:
+        yield
+    except ray.exceptions.RayError as exc:
+        cause = getattr(exc, "cause", None)
+        if cause is not None and not isinstance(cause, ray.exceptions.RayError):
+            text = f"{type(cause).__name__}: {cause}"
+        else:
+            text = next((line for line in reversed(str(exc).splitlines()) if line.strip()), type(exc).__name__)
+        raise ClusterError(f"the Ray job failed: {text.strip()[:500]}") from exc

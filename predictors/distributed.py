@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from litmol.cluster import actor_shares, ray_init
+from litmol.cluster import actor_shares, ray_errors, ray_init
 
 from .files import SMILES_COLUMNS, MoleculeFileError, flatten_result, read_molecule_file
 
@@ -155,6 +155,7 @@ class _Sink:
             self.tmp.unlink(missing_ok=True)
 
 
+@ray_errors()
 def predict_file_on_ray(input_path: str | Path, output_path: str | Path, properties: Sequence[str] | None = None,
                         predictors: Sequence[str] | None = None, alerts: str = "core", smiles_col: str | None = None,
                         address: str | None = "local", workers: int = 0, batch_rows: int = 512,

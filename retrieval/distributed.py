@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from litmol.cluster import actor_shares, cluster_shape, ray_init
+from litmol.cluster import actor_shares, cluster_shape, ray_errors, ray_init
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +48,8 @@ def read_files_on_ray(paths: list[Path], address: str | None = "local") -> Itera
         todo = iter(paths)
         flight = deque(task.remote(p) for p in itertools.islice(todo, window))
         while flight:
-            result = ray.get(flight.popleft())
+            with ray_errors():
+                result = ray.get(flight.popleft())
             following = next(todo, None)
             if following is not None:
                 flight.append(task.remote(following))
@@ -85,6 +86,7 @@ class EmbedChunks:
         return {"start": batch["start"], "rows": batch["end"] - batch["start"], "seconds": np.array(seconds)}
 
 
+@ray_errors()
 def embed_chunks_on_ray(store_path: Path, total: int, chunk_rows: int, work: Path, settings: Any,
                         address: str | None = "local", workers: int = 0, progress: bool = True) -> dict[str, Any]:
     """Write every missing embedding chunk of the build (rows [0, total)) with Ray; returns what it did:

@@ -14,7 +14,7 @@ import logging
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from litmol.cluster import actor_shares, ray_init
+from litmol.cluster import actor_shares, ray_errors, ray_init
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +50,8 @@ def run_on_ray(pending: list[Any], settings: Any, max_steps: int, self_consisten
         remote = ray.remote(num_cpus=cpus, max_restarts=0)(EvalWorker)
         pool = ActorPool([remote.remote(settings, threads) for _ in range(actors)])
         ask: Callable[[Any, Any], Any] = lambda actor, q: actor.ask.remote(q, max_steps, self_consistency)  # noqa: E731
-        yield from pool.map_unordered(ask, pending)
+        with ray_errors():
+            yield from pool.map_unordered(ask, pending)
     finally:
         if started:
             ray.shutdown()
