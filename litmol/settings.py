@@ -125,9 +125,10 @@ class RetrievalSettings(_Section):
         ge=0,
         description="Up to this many vectors use an exact inner-product index; above, large_index.",
     )
-    large_index: Literal["hnsw", "ivf", "ivfpq"] = Field(
-        default="hnsw", description="Approximate index type for large corpora; ivfpq: compressed codes in RAM, "
-        "float16 vectors on disk for exact re-ranking (tens of millions of abstracts)."
+    large_index: Literal["auto", "hnsw", "ivf", "ivfpq"] = Field(
+        default="auto", description="Approximate index type for large corpora; ivfpq: compressed codes in RAM, "
+        "float16 vectors on disk for exact re-ranking (tens of millions of abstracts); auto: hnsw up to 2M "
+        "vectors, ivfpq above."
     )
     hnsw_m: int = Field(default=32, ge=4, description="HNSW graph degree.")
     hnsw_ef_construction: int = Field(default=80, ge=8, description="HNSW build beam width.")

@@ -17,9 +17,17 @@ import numpy as np
 logger = logging.getLogger(__name__)
 
 
+AUTO_IVFPQ_ABOVE = 2_000_000  # float32 vectors + an HNSW graph: ~3.3 GB at 2M, ~60 GB for all of PubMed
+
+
 def choose_kind(n_vectors: int, exact_max: int, large: str) -> str:
-    """`flat` (exact) up to `exact_max` vectors, else the configured approximate kind."""
-    return "flat" if n_vectors <= exact_max else large
+    """`flat` (exact) up to `exact_max` vectors, else the configured approximate kind; `auto` is HNSW up
+    to 2M vectors and the compressed, on-disk ivfpq above."""
+    if n_vectors <= exact_max:
+        return "flat"
+    if large == "auto":
+        return "hnsw" if n_vectors <= AUTO_IVFPQ_ABOVE else "ivfpq"
+    return large
 
 
 RERANK_FILE = "dense.f16.npy"

@@ -287,3 +287,12 @@ def test_ivfpq_keeps_codes_in_ram_and_vectors_on_disk_and_finds_what_exact_searc
     (home_copy / "indexes/default/current" / RERANK_FILE).write_bytes(b"short")
     with pytest.raises(CorruptIndexError):
         open_index(config)
+
+
+def test_the_index_kind_follows_the_corpus_size():
+    from litmol.retrieval.dense import choose_kind
+
+    assert choose_kind(320, 200_000, "auto") == "flat"
+    assert choose_kind(1_000_000, 200_000, "auto") == "hnsw"
+    assert choose_kind(36_000_000, 200_000, "auto") == "ivfpq"  # all of PubMed: codes in RAM, vectors on disk
+    assert choose_kind(36_000_000, 200_000, "hnsw") == "hnsw"  # an explicit choice is kept
