@@ -15,6 +15,7 @@ import logging
 import os
 import shutil
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 logger = logging.getLogger(__name__)
@@ -83,16 +84,17 @@ def server_command(model: str = "0.5b", adapter: str | None = None, engine: str 
     raise LlmServeError(f"unknown engine {engine!r}: auto, llama-cpp or vllm")
 
 
-def serve_llm(**options) -> int:
-    """Run the server in the foreground until it stops (Ctrl-C); returns its exit status."""
+def serve_llm(announce: Callable[[str], None] = logger.info, **options) -> int:
+    """Run the server in the foreground until it stops (Ctrl-C); returns its exit status. `announce` gets
+    the lines telling clients where the server is and how to point the agent at it (the CLI prints them)."""
     argv, engine, name = server_command(**options)
     host, port = options.get("host", "127.0.0.1"), options.get("port", 8300)
     shown = "localhost" if host in ("0.0.0.0", "::") else host
-    print(f"litmol serve llm: {engine} serving {name!r} at http://{host}:{port}/v1\n"
-          f"clients: LITMOL_AGENT_BACKEND=openai LITMOL_OPENAI_BASE_URL=http://{shown}:{port}/v1 "
-          f"LITMOL_OPENAI_MODEL={name}" + (" OPENAI_API_KEY=<the key>" if options.get("api_key") else "") +
-          "\n  or: litmol ask/chat/eval run --backend openai --base-url "
-          f"http://{shown}:{port}/v1 --model {name}", file=sys.stderr, flush=True)
+    announce(f"litmol serve llm: {engine} serving {name!r} at http://{host}:{port}/v1\n"
+             f"clients: LITMOL_AGENT_BACKEND=openai LITMOL_OPENAI_BASE_URL=http://{shown}:{port}/v1 "
+             f"LITMOL_OPENAI_MODEL={name}" + (" OPENAI_API_KEY=<the key>" if options.get("api_key") else "") +
+             "\n  or: litmol ask/chat/eval run --backend openai --base-url "
+             f"http://{shown}:{port}/v1 --model {name}")
     # the server replaces this process: a signal to it (Ctrl-C, a supervisor's SIGTERM) reaches the server
     os.execvp(argv[0], argv)
     return 0  # not reached

@@ -19,29 +19,15 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.common import arg_parser, free_port, save, table  # noqa: E402
+from bench.eval_workers import wait_ready  # noqa: E402
 
 OUT = ROOT / "bench" / "results" / "eval_dev16_ray"
-
-
-def wait_ready(url: str, proc: subprocess.Popen, timeout: float = 900) -> float:
-    start = time.perf_counter()
-    while time.perf_counter() - start < timeout:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as r:  # noqa: S310 (loopback)
-                if r.status == 200:
-                    return time.perf_counter() - start
-        except OSError:
-            time.sleep(1)
-    raise TimeoutError(f"{url} not ready after {timeout} s")
 
 
 def main() -> None:

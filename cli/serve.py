@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
 from typing import Any
 
 from .common import EXIT_OK, UsageError, non_negative, positive, settings, split_list
@@ -63,7 +64,7 @@ def cmd_serve_llm(args: argparse.Namespace) -> int:
 
     config = settings(args).agent
     try:
-        return serve_llm(model=args.model or config.model, adapter=args.adapter if args.adapter is not None
+        return serve_llm(announce=lambda text: print(text, file=sys.stderr, flush=True), model=args.model or config.model, adapter=args.adapter if args.adapter is not None
                          else config.adapter, engine=args.engine, quantization=args.quantization or config.quantization,
                          host=args.host, port=args.port, n_ctx=args.ctx, threads=args.threads,
                          api_key=args.api_key)
