@@ -21,7 +21,7 @@ from typing import Any
 
 from litmol.cluster import actor_shares, ray_errors, ray_init
 
-from .files import SMILES_COLUMNS, MoleculeFileError, flatten_result, read_molecule_file
+from .files import MoleculeFileError, flatten_result, read_molecule_file, smiles_column
 
 logger = logging.getLogger(__name__)
 
@@ -102,9 +102,7 @@ def _open_library(path: Path, smiles_col: str | None, batch_rows: int) -> tuple[
             rows = pq.ParquetFile(path).metadata.num_rows
         except (OSError, pa.ArrowInvalid) as exc:
             raise MoleculeFileError(f"{path}: not a readable Parquet file ({exc})") from None
-        column = smiles_col or next((n for n in names if n.strip().lower() in SMILES_COLUMNS), None)
-        if column is None or column not in names:
-            raise MoleculeFileError(f"{path}: no SMILES column (found {names}); name it with --smiles-col")
+        column = smiles_column(path, names, smiles_col)
         table = pq.read_table(path)  # the row numbers must follow the file's order: numbered here, in Arrow
         table = table.append_column(ROW, pa.array(range(rows), type=pa.int64()))
     else:

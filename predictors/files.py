@@ -23,6 +23,14 @@ class MoleculeFileError(PredictorError, ValueError):
     """A molecule file cannot be read (type, size, missing column)."""
 
 
+def smiles_column(path: Path, header: list[str], smiles_col: str | None) -> str:
+    """The column holding the molecules: `smiles_col` when given, else the first header named like one."""
+    column = smiles_col or next((h for h in header if h.strip().lower() in SMILES_COLUMNS), None)
+    if column is None or column not in header:
+        raise MoleculeFileError(f"{path}: no SMILES column (found {header}); name it with --smiles-col")
+    return column
+
+
 def read_molecule_file(path: Path, smiles_col: str | None = None) -> tuple[list[dict[str, str]], list[str], str]:
     """Rows of a CSV (with a SMILES/name column) or SDF file.
 
@@ -52,9 +60,7 @@ def read_molecule_file(path: Path, smiles_col: str | None = None) -> tuple[list[
         delimiter = "\t" if suffix in (".tsv", ".smi") or sample.count("\t") > sample.count(",") else ","
         reader = csv.DictReader(fh, delimiter=delimiter)
         header = reader.fieldnames or []
-        column = smiles_col or next((h for h in header if h.strip().lower() in SMILES_COLUMNS), None)
-        if column is None or column not in header:
-            raise MoleculeFileError(f"{path}: no SMILES column (found {header}); name it with --smiles-col")
+        column = smiles_column(path, header, smiles_col)
         rows = [dict(r) for r in reader]
     return rows, [r.get(column) or "" for r in rows], column
 
@@ -68,9 +74,7 @@ def _read_parquet(path: Path, smiles_col: str | None) -> tuple[list[dict[str, An
     except (OSError, pa.ArrowInvalid) as exc:
         raise MoleculeFileError(f"{path}: not a readable Parquet file ({exc})") from None
     header = table.column_names
-    column = smiles_col or next((h for h in header if h.strip().lower() in SMILES_COLUMNS), None)
-    if column is None or column not in header:
-        raise MoleculeFileError(f"{path}: no SMILES column (found {header}); name it with --smiles-col")
+    column = smiles_column(path, header, smiles_col)
     rows = table.to_pylist()
     return rows, ["" if r.get(column) is None else str(r[column]) for r in rows], column
 

@@ -18,6 +18,7 @@ import argparse
 import json
 import random
 import statistics
+import sys
 import time
 from pathlib import Path
 
@@ -58,7 +59,13 @@ def run_one(task: str, seed: int, budget: int, config) -> dict:
     RDLogger.DisableLog("rdApp.*")
     oracle = Oracle(name=task)
 
+    calls = [0, time.perf_counter()]
+
     def score(smiles: list[str]) -> list[float]:
+        before, calls[0] = calls[0], calls[0] + len(smiles)
+        if calls[0] // 1000 > before // 1000:  # a line per 1,000 calls: the hop tasks run for an hour or more
+            print(f"  {task} seed {seed}: {calls[0]} calls, {time.perf_counter() - calls[1]:.0f} s",
+                  file=sys.stderr, flush=True)
         out = []
         for s in smiles:
             mol = Chem.MolFromSmiles(s)
