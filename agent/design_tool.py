@@ -4,6 +4,7 @@ chat turn, its shortlist written as the model should repeat it (numbers, flags, 
 from __future__ import annotations
 
 import logging
+import time
 from typing import Annotated, Any
 
 from langchain.tools import ToolRuntime
@@ -13,7 +14,8 @@ from pydantic import Field
 logger = logging.getLogger(__name__)
 
 CHAT_BUDGET = 400  # molecules scored per call: about half a minute on 2 cores with the default predictors
-MAX_CANDIDATES = 8
+MAX_CANDIDATES = 10
+TIME_LIMIT_S = 50.0  # a call stops here and keeps the best so far (slow predictors, a busy service)
 
 
 def _line(c: Any) -> str:
@@ -29,7 +31,8 @@ def _line(c: Any) -> str:
         shown.append(text)
     seed = f"; similarity {c.seed_similarity:.2f} to {c.nearest_seed}" if c.seed_similarity is not None else ""
     drug = f"; nearest approved drug {c.nearest_drug} ({c.drug_similarity:.2f})" if c.nearest_drug else ""
-    return f"{c.rank}. {c.smiles} score {c.score:.2f}: " + ", ".join(shown) + seed + drug
+    alerts = f"; alerts: {', '.join(c.alerts)}" if c.alerts else ""
+    return f"{c.rank}. {c.smiles} score {c.score:.2f}: " + ", ".join(shown) + seed + drug + alerts
 
 
 @tool(parse_docstring=True)
@@ -41,16 +44,18 @@ def propose_candidates(objectives: Annotated[list[str], Field(max_length=6)], ru
     Args:
         objectives: Property targets, e.g. ["bbb>=0.7", "logs>=-4", "qed>=0.6", "sa<=4"]; forms PROP>=X, PROP<=X, PROP LO..HI, PROP max, PROP min.
         seeds: 1-3 approved-drug names or SMILES to start from, e.g. ["imatinib"]; empty: start from ZINC.
-        n: How many candidates (1-8).
+        n: How many candidates (1-10).
         min_similarity: Least Tanimoto similarity to a seed (0.2-0.9).
     """
     from litmol.predictors.design import DesignConfig, DesignError, ObjectiveError, propose
 
-    n = max(1, min(int(n), MAX_CANDIDATES))
+    asked, n = int(n), max(1, min(int(n), MAX_CANDIDATES))
     similarity = min(max(float(min_similarity), 0.2), 0.9) if seeds else None
     config = DesignConfig(n=n, budget=CHAT_BUDGET, min_similarity=similarity, random_seed=0)
+    deadline = time.monotonic() + TIME_LIMIT_S
     try:
-        result = propose(list(seeds), list(objectives), config, settings=runtime.context.settings.predictors)
+        result = propose(list(seeds), list(objectives), config, settings=runtime.context.settings.predictors,
+                         should_stop=lambda: time.monotonic() > deadline)
     except (DesignError, ObjectiveError) as exc:
         return f"propose_candidates failed: {exc}. Fix the seeds or objectives and call it again."
     except Exception as exc:
@@ -59,8 +64,10 @@ def propose_candidates(objectives: Annotated[list[str], Field(max_length=6)], ru
     targets = ", ".join(o.label for o in result.objectives) or "similarity to the seeds"
     head = (f"<candidates> {len(result.candidates)} designed compounds for {targets}"
             + (f" near {', '.join(n for n, _ in result.seeds)}" if result.seeds else "")
-            + f" ({result.calls} molecules scored, {result.feasible} met every constraint). These are model "
-            "predictions, not measurements; say so.")
+            + f" ({result.calls} molecules scored, {result.feasible} met every constraint"
+            + (f"; stopped at the {TIME_LIMIT_S:.0f} s limit" if result.interrupted else "")
+            + (f"; at most {MAX_CANDIDATES} per call, {asked} were asked" if asked > MAX_CANDIDATES else "")
+            + "). These are model predictions, not measurements; say so.")
     if not result.candidates:
         return head + "\nNone met every constraint: suggest loosening a target or a lower similarity."
     return head + "\n" + "\n".join(_line(c) for c in result.candidates)

@@ -15,7 +15,10 @@ EPILOG = """objectives (repeat --objective; any column of `litmol predictors lis
   logs -4..-1   a range    (hard)
   bbb max       as high as possible (soft: ranks, never filters)
   mw min        as low as possible
-Predictions outside a model's applicability domain count at half weight and are flagged.
+  novelty>=0.5  1 - Tanimoto to the nearest approved drug (computed, not predicted)
+Predictions outside a model's applicability domain count at half weight and are flagged (admet-ai
+columns, which have no domain model, are judged by similarity to the approved drugs).
+Approved drugs and unchanged starting molecules are never proposed unless --include-known.
 
 examples:
   litmol propose --seed imatinib --objective "bbb>=0.7" --objective "logs>=-4" --min-similarity 0.4 -n 10
@@ -33,6 +36,10 @@ def _print_table(result: Any) -> None:
         sim = f"{c.seed_similarity:.2f}" if c.seed_similarity is not None else "-"
         values = " ".join(f"{_fmt(c.properties.get(p)) + ('*' if p in c.out_of_domain else ''):>10}" for p in props)
         print(f"{c.rank:>3} {c.score:>6.3f} {sim:>5}  {values}  {c.smiles}")
+    for c in cands:
+        notes = ([f"alerts: {', '.join(c.alerts)}"] if c.alerts else []) + ([f"known: {c.known}"] if c.known else [])
+        if notes:
+            print(f"{c.rank:>3}  " + "; ".join(notes))
     if any(c.out_of_domain for c in cands):
         print("* predicted outside the model's applicability domain (counted at half weight)")
 
@@ -48,7 +55,7 @@ def cmd_propose(args: argparse.Namespace) -> int:
     if args.output and Path(args.output).suffix.lower() not in (".csv", ".sdf"):
         raise UsageError(f"--output {args.output}: write .csv or .sdf")
     config = DesignConfig(n=args.n, budget=args.budget, min_similarity=args.min_similarity, alerts=args.alerts,
-                          random_seed=args.random_seed)
+                          random_seed=args.random_seed, include_known=args.include_known)
     result = propose(args.seed or [], args.objective or [], config, settings=settings(args).predictors,
                      progress=not args.quiet)
     if args.output:
@@ -86,6 +93,8 @@ def register(sub: Any, shared: argparse.ArgumentParser) -> None:
                    default=2000, metavar="CALLS", help="molecules scored at most (default 2000)")
     p.add_argument("--alerts", choices=["core", "pains", "none"], default="core",
                    help="structural alerts that exclude a molecule: core = PAINS, Brenk, NIH (default)")
+    p.add_argument("--include-known", action="store_true",
+                   help="also propose approved drugs and unchanged starting molecules (marked known)")
     p.add_argument("--random-seed", type=int, default=0, metavar="N", help="seed of the search (default 0)")
     p.add_argument("--output", metavar="FILE", help="write the shortlist to FILE.csv or FILE.sdf")
     p.add_argument("--json", action="store_true", help="print the shortlist as JSON")

@@ -42,10 +42,10 @@ def build_app(session: AgentSession | None = None, factory: ChatModelFactory | N
             chat_tab.build_tab(models)
 
         with gr.Tab("Molecules"):
-            molecules_tab.build_tab()
+            molecules_tab.build_tab(session.settings.predictors)
 
         with gr.Tab("Design"):
-            design_tab.build_tab()
+            design_tab.build_tab(session.settings.predictors)
 
         with gr.Tab("Literature"):
             literature_tab.build_tab(models.context)

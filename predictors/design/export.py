@@ -8,7 +8,8 @@ from typing import Any
 
 
 def write_candidates(path: Path, result: Any) -> None:
-    """CSV or SDF (by suffix) that RDKit reads back: SMILES, score, rank, every property, why."""
+    """CSV or SDF (by suffix) that RDKit reads back: SMILES, score, rank, every property, its uncertainty,
+    each objective's desirability (`d_LABEL`), domain flags, alerts, novelty, why."""
     rows = [c.to_dict() for c in result.candidates]
     if path.suffix.lower() == ".sdf":
         from rdkit import Chem
@@ -38,5 +39,7 @@ def _flat(row: dict[str, Any]) -> dict[str, Any]:
     out = {k: v for k, v in row.items() if not isinstance(v, (dict, list))}
     out.update(row["properties"])
     out.update({f"{k}_std": v for k, v in row["uncertainty"].items()})
+    out.update({f"d_{k}": v for k, v in row["desirability"].items()})  # each objective's desirability
     out["out_of_domain"] = ";".join(row["out_of_domain"])
+    out["alerts"] = ";".join(row.get("alerts") or [])
     return out

@@ -45,7 +45,8 @@ SCALES: dict[str, tuple[float, float]] = {
     "HydrationFreeEnergy_FreeSolv": (-8.0, 3.0), "Clearance_Hepatocyte_AZ": (40.0, 25.0),
     "Clearance_Microsome_AZ": (30.0, 20.0),
 }
-PROBABILITY = {"bbb"}  # and every admet-ai classification column (values in [0, 1])
+NOVELTY = "novelty"  # 1 - max Tanimoto (Morgan r2) to the approved drugs; the design scorer computes it
+PROBABILITY = {"bbb", NOVELTY}  # and every admet-ai classification column (values in [0, 1])
 DOMAIN_PENALTY = 0.5
 INSIDE = 0.9  # a met constraint scores 0.9 at its bound, rising to 1 one tolerance width inside (robust to error)
 
@@ -115,7 +116,9 @@ def _num(x: float | None) -> str:
 
 
 def is_probability(prop: str) -> bool:
-    return prop in PROBABILITY or (prop not in SCALES and prop[:1].isupper() and prop not in _REGRESSION_ADMET)
+    """Values in [0, 1] that are their own desirability: bbb, novelty and admet-ai's classification columns
+    (mixed or upper case, e.g. hERG, AMES, NR-AR; its regression columns are listed apart)."""
+    return prop in PROBABILITY or (prop not in SCALES and not prop.islower() and prop not in _REGRESSION_ADMET)
 
 
 _REGRESSION_ADMET = {"Solubility_AqSolDB", "Lipophilicity_AstraZeneca", "HydrationFreeEnergy_FreeSolv", "Caco2_Wang",
@@ -133,14 +136,16 @@ def resolve_property(name: str, known: Sequence[str]) -> str:
     """The registry column a user's property name means (case-insensitive, aliases); ObjectiveError if none."""
     by_lower = {k.lower(): k for k in known if not k.endswith(("_std", "_ad", "_in_domain", "_drugbank_pct"))}
     key = name.strip().lower()
+    if key in (NOVELTY, "novel"):
+        return NOVELTY
     if key in ALIASES and ALIASES[key] in known:
         return ALIASES[key]
     if key in by_lower:
         return by_lower[key]
     close = difflib.get_close_matches(key, [*by_lower, *ALIASES], n=3, cutoff=0.6)
     hint = f"; did you mean {', '.join(by_lower.get(c) or ALIASES[c] for c in close)}?" if close else \
-        f"; known: {', '.join(sorted(['qed', 'sa', 'mw', 'tpsa', 'logp', 'logs', 'logd', 'bbb', 'herg']))} and every " \
-        "column of `litmol predict --list`"
+        f"; known: {', '.join(sorted(['qed', 'sa', 'mw', 'tpsa', 'logp', 'logs', 'logd', 'bbb', 'herg', NOVELTY]))} " \
+        "and every column of `litmol predictors list`"
     raise ObjectiveError(f"unknown property '{name}'{hint}")
 
 

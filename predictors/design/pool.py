@@ -83,6 +83,23 @@ def approved_pool() -> FingerprintPool:
     return _build(names, smiles)
 
 
+@lru_cache(maxsize=1)
+def approved_keys() -> dict[str, str]:
+    """InChIKey -> "approved drug NAME" for every approved drug that parses (known, not new, compounds)."""
+    from rdkit import Chem
+
+    from ..chem.mol import quiet_rdkit
+
+    out: dict[str, str] = {}
+    with quiet_rdkit():
+        for name, smiles in approved_drugs():
+            mol = Chem.MolFromSmiles(smiles)
+            key = Chem.MolToInchiKey(mol) if mol is not None else ""
+            if key:
+                out.setdefault(key, f"approved drug {name}")
+    return out
+
+
 def zinc_sample(n: int, seed: int = 0) -> list[str]:
     """A seeded sample of n ZINC SMILES (all of them when n is larger)."""
     everything = zinc_smiles()

@@ -1,12 +1,13 @@
 """From scored molecules to a shortlist: hard constraints, deduplication, Pareto fronts, diversity.
 
 1. Only feasible molecules (every constraint met, no filtering alert, similar enough to a seed) and not a
-   seed itself; one per InChIKey.
+   seed itself; one per InChIKey. Known compounds (an approved drug, or a starting molecule the GA did not
+   change) are left out unless asked for, and then marked `known`.
 2. Pareto front of each (non-dominated sorting over the objectives' desirabilities and the similarity).
 3. Ranked by the scalar score (geometric mean of the desirabilities); a candidate joins the shortlist only
    if its Tanimoto to every one already in is below `diversity` (sphere exclusion in score order).
 Each candidate carries its properties, uncertainties, domain flags, alerts, nearest seed and approved drug
-with their similarity, and a line saying why it ranks where it does.
+with their similarity, its novelty, and a line saying why it ranks where it does.
 """
 
 from __future__ import annotations
@@ -39,6 +40,9 @@ class Candidate:
     drug_similarity: float | None = None
     inchikey: str = ""
     why: str = ""
+    alerts: list[str] = field(default_factory=list)  # every core alert it matches (only the chosen ones filter)
+    novelty: float | None = None  # 1 - drug_similarity
+    known: str | None = None  # "approved drug NAME" or "starting pool": not new (only with include_known)
 
     def to_dict(self) -> dict[str, Any]:
         return {"rank": self.rank, "smiles": self.smiles, "score": round(self.score, 4),
@@ -47,7 +51,8 @@ class Candidate:
                 "out_of_domain": self.out_of_domain, "desirability": {k: round(v, 3) for k, v in self.desirability.items()},
                 "pareto_front": self.pareto_front, "nearest_seed": self.nearest_seed,
                 "seed_similarity": _round(self.seed_similarity), "nearest_drug": self.nearest_drug,
-                "drug_similarity": _round(self.drug_similarity), "inchikey": self.inchikey, "why": self.why}
+                "drug_similarity": _round(self.drug_similarity), "novelty": _round(self.novelty),
+                "known": self.known, "alerts": self.alerts, "inchikey": self.inchikey, "why": self.why}
 
 
 def _round(v: Any) -> Any:
@@ -73,7 +78,7 @@ def pareto_fronts(points: np.ndarray) -> np.ndarray:
     return front
 
 
-def _inchikey(smiles: str) -> str:
+def inchikey(smiles: str) -> str:
     from rdkit import Chem
 
     mol = Chem.MolFromSmiles(smiles)
@@ -86,7 +91,10 @@ def explain(e: Evaluation, objectives: Sequence[Objective], front: int) -> str:
         v = e.properties.get(o.prop)
         d = e.desirability.get(o.label, 0.0)
         shown = f"{v:.3g}" if isinstance(v, float) else str(v)
-        flag = " (outside the model's domain: half weight)" if o.prop in e.out_of_domain else ""
+        flag = ""
+        if o.prop in e.out_of_domain:
+            flag = (" (far from every approved drug, the only domain check for this model: half weight)"
+                    if o.prop in e.proxy_domain else " (outside the model's domain: half weight)")
         parts.append(f"{o.label}: {shown} -> {d:.2f}{flag}")
     if e.similarity is not None:
         parts.append(f"similarity {e.similarity:.2f} to {e.nearest_seed}")
@@ -94,20 +102,23 @@ def explain(e: Evaluation, objectives: Sequence[Objective], front: int) -> str:
 
 
 def shortlist(evaluations: Iterable[Evaluation], objectives: Sequence[Objective], seeds: Sequence[tuple[str, str]],
-              n: int, diversity: float = 0.75, exclude: set[str] | None = None) -> list[Candidate]:
-    """The ranked, diverse shortlist (at most n; fewer when fewer molecules are feasible)."""
+              n: int, diversity: float = 0.75, exclude: set[str] | None = None,
+              known: dict[str, str] | None = None, include_known: bool = False) -> list[Candidate]:
+    """The ranked, diverse shortlist (at most n; fewer when fewer molecules are feasible). `known` maps the
+    InChIKeys of known compounds to what they are; they are left out unless `include_known`."""
     from rdkit import DataStructs
 
     from ..chem.mol import to_mol
     from .pool import approved_pool
 
-    seed_keys = {_inchikey(s) for _, s in seeds}
+    seed_keys = {inchikey(s) for _, s in seeds}
+    known = known or {}
     by_key: dict[str, Evaluation] = {}
     for e in evaluations:
         if not (e.valid and e.feasible) or (exclude and e.smiles in exclude):
             continue
-        key = _inchikey(e.smiles)
-        if key in seed_keys:
+        key = inchikey(e.smiles)
+        if key in seed_keys or (key in known and not include_known):
             continue
         if key not in by_key or e.score > by_key[key].score:
             by_key[key] = e
@@ -130,7 +141,9 @@ def shortlist(evaluations: Iterable[Evaluation], objectives: Sequence[Objective]
     drugs = approved_pool()
     out = []
     for rank, (key, e, front, fp) in enumerate(picked, 1):
-        (i, sim), = drugs.nearest(fp, 1)
+        if e.nearest_drug is None:
+            (i, e.drug_similarity), = drugs.nearest(fp, 1)
+            e.nearest_drug = drugs.labels[i]
         props = {o.prop: e.properties.get(o.prop) for o in objectives}
         for name in ("mw", "clogp", "tpsa", "qed", "sa_score"):
             if name in e.properties:
@@ -138,5 +151,7 @@ def shortlist(evaluations: Iterable[Evaluation], objectives: Sequence[Objective]
         std = {o.prop: float(e.properties[f"{o.prop}_std"]) for o in objectives
                if isinstance(e.properties.get(f"{o.prop}_std"), (int, float))}
         out.append(Candidate(rank, e.smiles, e.score, props, std, list(e.out_of_domain), dict(e.desirability), front,
-                             e.nearest_seed, e.similarity, drugs.labels[i], sim, key, explain(e, objectives, front)))
+                             e.nearest_seed, e.similarity, e.nearest_drug, e.drug_similarity, key,
+                             explain(e, objectives, front), list(e.all_alerts), round(1.0 - e.drug_similarity, 4),
+                             known.get(key)))
     return out

@@ -7,18 +7,19 @@ import re
 
 from langchain_core.messages import ToolMessage
 
-from litmol.agent.design_tool import CHAT_BUDGET
+from litmol.agent.design_tool import CHAT_BUDGET, MAX_CANDIDATES
 from litmol.agent.session import AgentSession
 from litmol.agent.tools import tool_failed
 
 
 def test_a_design_call_lists_candidates_that_meet_the_targets_with_their_numbers():
-    out = AgentSession().call_tool("propose_candidates", objectives=["qed>=0.5", "sa<=4"], seeds=["aspirin"], n=3,
+    out = AgentSession().call_tool("propose_candidates", objectives=["qed>=0.5", "sa<=4"], seeds=["aspirin"], n=12,
                                    min_similarity=0.3)
     assert out.startswith("<candidates>") and "model predictions, not measurements" in out
     assert "molecules scored" in out and int(re.search(r"\((\d+) molecules scored", out).group(1)) <= CHAT_BUDGET
+    assert f"at most {MAX_CANDIDATES} per call, 12 were asked" in out  # the cap is said, not silent
     lines = [line for line in out.splitlines()[1:] if re.match(r"\d+\. ", line)]
-    assert 1 <= len(lines) <= 3
+    assert 1 <= len(lines) <= MAX_CANDIDATES
     for line in lines:
         qed = float(re.search(r"qed (\d\.\d+)", line).group(1))
         sim = float(re.search(r"similarity (\d\.\d+) to", line).group(1))

@@ -162,10 +162,18 @@ def test_design_tab_returns_a_shortlist_that_meets_its_sliders_and_files_rdkit_r
     assert [Chem.MolToSmiles(m) for m in Chem.SDMolSupplier(sdf)] == \
         [Chem.MolToSmiles(Chem.MolFromSmiles(r[headers.index("smiles")])) for r in data]
     assert x["value"] == "qed" and y["value"] == "clogp" and plot["value"]["data"]
+    assert "shortlist" in str(plot["value"]["data"])  # every feasible molecule, the shortlist marked
     with pytest.raises(AppError, match="is not a molecule"):
         client.predict("notadrugxyz", 0.5, 10, -10, 0, 200, 0.3, "", 4, 100, 0, api_name="/design")
     with pytest.raises(AppError, match="bad objective"):
         client.predict("aspirin", 0.5, 10, -10, 0, 200, 0.3, "qed>>1", 4, 100, 0, api_name="/design")
+
+
+def test_a_typed_objective_replaces_the_slider_for_the_same_property_under_any_name():
+    from litmol.ui.design_tab import _objectives
+
+    specs = _objectives(0.5, 4, -5, 0, 200, "solubility>=-3\nsa_score<=3\nhERG<=0.3")
+    assert specs == ["qed>=0.5", "solubility>=-3", "sa_score<=3", "hERG<=0.3"]
 
 
 def test_literature_search_links_pmids_and_checks_years(client):

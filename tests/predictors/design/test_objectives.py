@@ -10,6 +10,7 @@ from litmol.predictors.design.objectives import (
     ObjectiveError,
     combined_score,
     desirabilities,
+    is_probability,
     parse_objective,
     parse_objectives,
 )
@@ -22,7 +23,7 @@ KNOWN = list(known_properties(list_predictors()))
     ("qed>=0.6", "qed", "ge", 0.6, None), ("sa<=4", "sa_score", "le", None, 4.0), ("logs -4..-1", "logs", "range", -4, -1),
     ("bbb max", "bbb", "max", None, None), ("mw min", "mw", "min", None, None), ("TPSA 40..90", "tpsa", "range", 40, 90),
     ("herg<=0.3", "hERG", "le", None, 0.3), ("logp > 1", "clogp", "ge", 1, None), ("logd=1..3", "logd", "range", 1, 3),
-    ("qed maximize", "qed", "max", None, None),
+    ("qed maximize", "qed", "max", None, None), ("novelty>=0.5", "novelty", "ge", 0.5, None),
 ])
 def test_every_documented_form_parses(spec, prop, kind, lo, hi):
     o = parse_objective(spec, KNOWN)
@@ -60,3 +61,10 @@ def test_out_of_domain_predictions_count_at_a_penalty():
     outside = desirabilities(objs, {"bbb": 0.9, "bbb_in_domain": False})
     assert outside["bbb>=0.7"] == pytest.approx(DOMAIN_PENALTY * inside["bbb>=0.7"])
     assert combined_score([1.0, 0.25]) == pytest.approx(0.5) and combined_score([0.9, 0.0]) == 0.0
+
+
+def test_classification_columns_are_their_own_desirability():
+    assert all(is_probability(p) for p in ("bbb", "novelty", "hERG", "AMES", "NR-AR", "CYP3A4_Veith", "BBB_Martins"))
+    assert not any(is_probability(p) for p in ("qed", "mw", "logs", "LD50_Zhu", "Caco2_Wang", "lipinski_pass"))
+    herg = parse_objective("hERG min", KNOWN)
+    assert herg.desirability(0.2) == pytest.approx(0.8) and herg.desirability(0.9) == pytest.approx(0.1)

@@ -315,3 +315,18 @@ def test_slow_request_gets_504(busy_service):
     assert response.status_code == 504, response.text[:300]
     assert response.json()["type"] == "timeout"
     assert stats(busy_service.url)["timed_out"] >= 1
+
+
+def test_design_scores_through_the_service_and_proposes_the_same_shortlist(service):
+    """The design loop with LITMOL_PREDICTOR_URL set: every generation goes to the service as one batch, and
+    the shortlist equals the in-process one (same seed, same predictions)."""
+    from litmol.predictors.design import DesignConfig, propose
+
+    config = DesignConfig(n=4, budget=120, min_similarity=0.3, random_seed=2)
+    before = stats(service.url)
+    remote = propose(["aspirin"], ["qed>=0.5", "sa<=3.5"], config, settings=PredictorSettings(url=service.url))
+    after = stats(service.url)
+    local = propose(["aspirin"], ["qed>=0.5", "sa<=3.5"], config)
+    assert remote.candidates and remote.calls == local.calls
+    assert [c.to_dict() for c in remote.candidates] == [c.to_dict() for c in local.candidates]
+    assert after["molecules"] - before["molecules"] >= remote.calls
