@@ -75,7 +75,7 @@ def hypervolume(points: np.ndarray, samples: int = 200_000, seed: int = 0) -> fl
     return float(dominated.mean())
 
 
-def measure(method: str, seeds: list[str], budget: int, run_seed: int, settings=None) -> dict:
+def measure(method: str, seeds: list[str], budget: int, run_seed: int, settings=None, pool: str = "zinc") -> dict:
     from litmol.predictors.design import DesignConfig, propose
     from litmol.predictors.design.engine import resolve_seeds
     from litmol.predictors.design.objectives import parse_objectives
@@ -83,7 +83,7 @@ def measure(method: str, seeds: list[str], budget: int, run_seed: int, settings=
     from litmol.predictors.design.ranking import shortlist
     from litmol.predictors.design.scoring import Scorer, fingerprint
 
-    config = DesignConfig(n=20, budget=budget, min_similarity=MIN_SIMILARITY, random_seed=run_seed)
+    config = DesignConfig(n=20, budget=budget, min_similarity=MIN_SIMILARITY, random_seed=run_seed, pool=pool)
     started = time.perf_counter()
     if method == "ga":
         result = propose(seeds, OBJECTIVES, config, settings=settings)
@@ -96,14 +96,14 @@ def measure(method: str, seeds: list[str], budget: int, run_seed: int, settings=
         objectives = parse_objectives(OBJECTIVES, list(known_properties(list_predictors())))
         pairs = resolve_seeds(seeds)
         scorer = Scorer(objectives, pairs, MIN_SIMILARITY, "core", settings)
-        pool = zinc_pool()
+        sample = zinc_pool(pool=pool)
         if method == "random":
-            chosen = random.Random(run_seed).sample(pool.smiles, budget)
+            chosen = random.Random(run_seed).sample(sample.smiles, budget)
         else:  # the budget's worth of nearest neighbours, shared out over the seeds
             per = budget // len(pairs)
             chosen = []
             for _, smi in pairs:
-                chosen += [pool.smiles[i] for i, _ in pool.nearest(fingerprint(to_mol(smi)), per)]
+                chosen += [sample.smiles[i] for i, _ in sample.nearest(fingerprint(to_mol(smi)), per)]
             chosen = list(dict.fromkeys(chosen))[:budget]
         scorer.evaluate(chosen)
         evaluations = list(scorer.cache.values())
@@ -116,7 +116,7 @@ def measure(method: str, seeds: list[str], budget: int, run_seed: int, settings=
     # a method got towards the targets even when it found nothing that meets all of them
     every = np.array([[*(e.desirability.get(o, 0.0) for o in labels_of(evaluations)), e.similarity or 0.0]
                       for e in evaluations if e.valid and not e.alerts]) if evaluations else np.zeros((0, 5))
-    return {"method": method, "run_seed": run_seed, "budget": budget, "shortlist": len(candidates),
+    return {"method": method, "pool": pool, "run_seed": run_seed, "budget": budget, "shortlist": len(candidates),
             "shortlist_in_domain": round(len(good) / len(candidates), 3) if candidates else None,
             "all_met_in_domain": round(len(good) / 20, 3), "feasible_scored": sum(e.feasible for e in evaluations),
             "hypervolume": round(hypervolume(points), 4), "hypervolume_all": round(hypervolume(every), 4),
@@ -166,7 +166,8 @@ def oracle_speed(n: int = 300) -> list[dict]:
 CHAT_REQUESTS = [(["bbb>=0.7", "logs>=-4"], ["imatinib"]),
                  (["qed>=0.6", "sa<=4"], ["ranolazine", "isosorbide mononitrate"]),
                  (["qed max", "logs>=-3"], []),
-                 (["logd 1..3", "tpsa<=90", "mw<=450"], ["losartan"])]
+                 (["logd 1..3", "tpsa<=90", "mw<=450"], ["losartan"]),
+                 (["hERG<=0.3", "AMES<=0.3", "qed>=0.5"], ["haloperidol"])]  # admet-ai: 41 Chemprop models
 
 
 def chat_turn_time() -> list[dict]:
@@ -183,7 +184,8 @@ def chat_turn_time() -> list[dict]:
         shown = sum(1 for line in out.splitlines() if line[:1].isdigit())
         rows.append({"request": " ".join(objectives) + (" near " + ", ".join(seeds) if seeds else ""),
                      "call": "first (cold)" if i == 0 else "warm", "budget": CHAT_BUDGET, "candidates": shown,
-                     "failed": out.startswith("propose_candidates failed"), "seconds": round(seconds, 1)})
+                     "failed": out.startswith("propose_candidates failed"),
+                     "stopped_at_limit": "s limit" in out.splitlines()[0], "seconds": round(seconds, 1)})
     return rows
 
 
@@ -193,16 +195,18 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     ap.add_argument("--no-speed", action="store_true",
                     help="skip the speed rows (oracle calls/s, chat-turn time); saves design_eval_quality.json")
+    ap.add_argument("--pool", choices=["zinc", "moses"], default="zinc",
+                    help="starting pool of every method (design_eval_quality-POOL.json for moses)")
     ap.add_argument("--only-chat", action="store_true", help="only time propose_candidates as a chat turn")
     args = ap.parse_args()
     chat = chat_turn_time() if args.only_chat else []
     if args.only_chat:
-        print(table(chat, ["request", "call", "budget", "candidates", "failed", "seconds"]))
+        print(table(chat, ["request", "call", "budget", "candidates", "failed", "stopped_at_limit", "seconds"]))
         save("design_chat_turn", {"requests": chat, "max_seconds": max(r["seconds"] for r in chat)})
         return
     seeds = cns_inactive_seeds()
     print("seeds (B3DB BBB-, approved):", ", ".join(seeds))
-    rows = [measure(m, seeds, args.budget, s) for s in args.seeds for m in ("ga", "random", "analogues")]
+    rows = [measure(m, seeds, args.budget, s, pool=args.pool) for s in args.seeds for m in ("ga", "random", "analogues")]
     print(table(rows, ["method", "run_seed", "budget", "shortlist", "shortlist_in_domain", "all_met_in_domain",
                        "feasible_scored", "hypervolume", "hypervolume_all", "seconds"]))
     by = {m: [r for r in rows if r["method"] == m] for m in ("ga", "random", "analogues")}
@@ -218,7 +222,7 @@ def main() -> None:
         chat = chat_turn_time()
         print(table(chat, ["request", "call", "budget", "candidates", "failed", "seconds"]))
     # without the speed rows (e.g. while other work shares the cores) the quality runs go to their own file
-    save("design_eval" if speed else "design_eval_quality", {"objectives": OBJECTIVES, "min_similarity": MIN_SIMILARITY, "seeds": seeds, "runs": rows,
+    save("design_eval" if speed else "design_eval_quality" + ("" if args.pool == "zinc" else f"-{args.pool}"), {"objectives": OBJECTIVES, "min_similarity": MIN_SIMILARITY, "seeds": seeds, "runs": rows,
                          "mean": summary, "oracle_speed": speed, "chat_turn": chat})
 
 

@@ -55,7 +55,7 @@ def cmd_propose(args: argparse.Namespace) -> int:
     if args.output and Path(args.output).suffix.lower() not in (".csv", ".sdf"):
         raise UsageError(f"--output {args.output}: write .csv or .sdf")
     config = DesignConfig(n=args.n, budget=args.budget, min_similarity=args.min_similarity, alerts=args.alerts,
-                          random_seed=args.random_seed, include_known=args.include_known)
+                          random_seed=args.random_seed, include_known=args.include_known, pool=args.pool)
     result = propose(args.seed or [], args.objective or [], config, settings=settings(args).predictors,
                      progress=not args.quiet)
     if args.output:
@@ -93,6 +93,8 @@ def register(sub: Any, shared: argparse.ArgumentParser) -> None:
                    default=2000, metavar="CALLS", help="molecules scored at most (default 2000)")
     p.add_argument("--alerts", choices=["core", "pains", "none"], default="core",
                    help="structural alerts that exclude a molecule: core = PAINS, Brenk, NIH (default)")
+    p.add_argument("--pool", choices=["zinc", "moses"], default="zinc",
+                   help="where the starting analogues come from: ZINC 250k (default) or MOSES (1.58M)")
     p.add_argument("--include-known", action="store_true",
                    help="also propose approved drugs and unchanged starting molecules (marked known)")
     p.add_argument("--random-seed", type=int, default=0, metavar="N", help="seed of the search (default 0)")

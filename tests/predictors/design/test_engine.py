@@ -182,3 +182,14 @@ def test_a_checkpointed_run_stopped_and_started_again_ends_as_an_uninterrupted_o
     ckpt.write_text("{not json")
     with pytest.raises(DesignError, match="unreadable"):
         run_ga(qed, start, 300, random.Random(7), config, checkpoint=ckpt)
+
+
+def test_the_moses_pool_starts_from_moses_molecules():
+    import random
+
+    from litmol.predictors.design.pool import moses_smiles, starting_population
+
+    start = starting_population([], 20, random.Random(0), pool="moses")
+    assert len(moses_smiles()) > 1_500_000 and set(start) <= set(moses_smiles())
+    with pytest.raises(DesignError, match="unknown pool"):
+        starting_population([], 5, random.Random(0), pool="chembl")
