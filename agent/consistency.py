@@ -8,6 +8,10 @@ of an ATC class) the answer must state that fact; one that does not is replaced 
 reading of the result (agent/training/oracle.py writes it, the same reading the training traces
 use). An answer that rests on such a fact loses any "the evidence is insufficient" hedge.
 Literature answers are left to evidence.py (grounding) and citations.py (verification).
+
+A turn that designed compounds (propose_candidates) may show only the structures the tool returned:
+an answer with a SMILES that is not one of them is replaced by the tool's own shortlist, and an answer
+that does not say the numbers are predictions gets that said (`designed_structures`).
 """
 
 from __future__ import annotations
@@ -112,3 +116,47 @@ def reconcile(answer: str, question: str, turn: list[Any]) -> tuple[str, bool]:
             return drop_hedges(answer) or expected, True
         return expected, True
     return answer, False
+
+
+DESIGN_TOOL = "propose_candidates"
+CANDIDATE_LINE = re.compile(r"^\s*\d+\.\s+(\S+)\s+score\b", re.MULTILINE)
+SMILES_TOKEN = re.compile(r"(?<![\w/])[A-Za-z0-9@+\-\[\]\(\)=#%/\\.]{5,}")
+SMILES_SIGNS = re.compile(r"[()\[\]=#@]|[a-z]\d|\d[a-zA-Z]|^[CNOcnos]{5,}$")
+PREDICTION_WORDS = re.compile(r"predict|model", re.IGNORECASE)
+CAVEAT = "These are model predictions, not measurements."
+
+
+def _canonical(text: str) -> str | None:
+    from rdkit import Chem
+
+    from litmol.predictors.chem.mol import quiet_rdkit
+
+    with quiet_rdkit():
+        mol = Chem.MolFromSmiles(text.strip(".,;:"))
+    return Chem.MolToSmiles(mol) if mol is not None and mol.GetNumAtoms() >= 4 else None
+
+
+def answer_structures(answer: str) -> set[str]:
+    """Canonical SMILES of the structures written in an answer (tokens that look like and parse as SMILES)."""
+    out = set()
+    for token in SMILES_TOKEN.findall(answer):
+        if SMILES_SIGNS.search(token) and (canonical := _canonical(token)):
+            out.add(canonical)
+    return out
+
+
+def designed_structures(answer: str, turn: list[Any]) -> str:
+    """The answer of a turn that proposed candidates, holding only the tool's structures and the caveat."""
+    results = [m for m in turn if isinstance(m, ToolMessage) and m.name == DESIGN_TOOL and not tool_failed(m)]
+    if not results:
+        return answer
+    listed = [line for m in results for line in str(m.content).splitlines() if CANDIDATE_LINE.match(line)]
+    allowed = {c for line in listed if (c := _canonical(CANDIDATE_LINE.match(line).group(1)))}
+    if answer_structures(answer) - allowed:  # a structure the tool did not return: show what it returned
+        if not listed:
+            return "No designed compound met every constraint; loosen a target or lower the similarity. " + CAVEAT
+        return "Designed candidates (" + CAVEAT[:-1].lower().replace("these are ", "") + "):\n" + "\n".join(
+            line.strip() for line in listed)
+    if not PREDICTION_WORDS.search(answer):
+        return answer.rstrip() + "\n\n" + CAVEAT
+    return answer

@@ -26,7 +26,7 @@ from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 from litmol.settings import AgentSettings
 
 from .citations import verify_citations
-from .consistency import reconcile
+from .consistency import designed_structures, reconcile
 from .evidence import ground
 from .tools import ANSWER_TOOL, LOOKUP_FAILED, TOOLS, ToolContext, retrieved_pmids, tool_failed
 from .untrusted import check_answer
@@ -253,6 +253,7 @@ def summarize_run(messages: list[Any], started: float, read_article: Callable[[s
         text = "I could not finish within the step limit; the evidence gathered so far is insufficient to answer."
     question = current_question(messages)
     text, rests_on_fact = reconcile(text, question, turn)
+    text = designed_structures(text, turn)
     if not rests_on_fact:  # an answer read from a prediction or a table needs no literature tail
         text = ground(text, question, turn)
     if _only_failed_lookups(turn):

@@ -7,7 +7,13 @@ from __future__ import annotations
 import pytest
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 
-from litmol.agent.consistency import asked_kind, reconcile
+from litmol.agent.consistency import (
+    CAVEAT,
+    answer_structures,
+    asked_kind,
+    designed_structures,
+    reconcile,
+)
 from litmol.agent.evidence import NO_EVIDENCE
 from litmol.agent.followup import drugs_named, resolve_referent
 from litmol.agent.session import AgentSession
@@ -92,3 +98,22 @@ def test_a_follow_up_that_refers_back_names_the_drug_and_one_that_names_its_own_
     assert resolve_referent("What about its TPSA?", via_tool) == "What about caffeine's TPSA?"
     assert drugs_named("Compare aspirin and acetylsalicylic acid with metformin hydrochloride") == \
         ["aspirin", "acetylsalicylic acid", "metformin hydrochloride"]
+
+
+def test_a_design_answer_shows_only_the_structures_the_tool_returned_and_says_they_are_predictions(session):
+    import re
+
+    design = turn(session, "propose_candidates", "", objectives=["qed>=0.5"], seeds=["aspirin"], n=3,
+                  min_similarity=0.3)
+    listed = re.findall(r"^\d+\. (\S+) score", str(design[1].content), re.MULTILINE)
+    assert listed
+    faithful = f"The best candidate is {listed[0]}, a predicted QED above 0.5 (model predictions)."
+    assert designed_structures(faithful, design) == faithful
+    bare = f"Try {listed[0]}."
+    assert designed_structures(bare, design) == bare + "\n\n" + CAVEAT
+    invented = f"Try {listed[0]} or CC(C)Cc1ccc(C(C)C(=O)O)cc1, both predicted soluble."  # ibuprofen: not proposed
+    replaced = designed_structures(invented, design)
+    assert "CC(C)Cc1ccc(C(C)C(=O)O)cc1" not in replaced and listed[0] in replaced and "predictions" in replaced
+    assert answer_structures(replaced) <= answer_structures(str(design[1].content))
+    other = turn(session, "predict_properties", "Try CCO.", molecule="caffeine", properties=["bbb"])
+    assert designed_structures("Try CC(C)Cc1ccc(C(C)C(=O)O)cc1.", other) == "Try CC(C)Cc1ccc(C(C)C(=O)O)cc1."
