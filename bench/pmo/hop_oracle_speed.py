@@ -1,24 +1,47 @@
-"""Paired timing of TDC's hop oracle with RDKit's list-scan GetUniqueCombinations and with the set-based
-GetUniqueCombinations_new, on every k-th molecule a GA run scored (from its checkpoint); same scores?
+"""Paired timing of TDC's hop oracle with RDKit's list-scan GetUniqueCombinations and with its set-based
+GetUniqueCombinations_new (what run_pmo.py uses), on every k-th molecule a GA run scored (read from its
+checkpoint): the scores must be identical and equal to the ones the run saved.
 
     /root/pmo-venv/bin/python bench/pmo/hop_oracle_speed.py CHECKPOINT.json deco_hop 60
 """
-import json, sys, time
-from rdkit import Chem, RDLogger
-from rdkit.Chem.Pharm2D import Utils
-RDLogger.DisableLog("rdApp.*")
-from tdc import Oracle
-ck = json.load(open(sys.argv[1])); task = sys.argv[2]; n = int(sys.argv[3])
-pairs = ck["scores"]; step = max(1, len(pairs) // n); sample = pairs[::step][:n]
-oracle = Oracle(name=task)
-old, new = Utils.GetUniqueCombinations, Utils.GetUniqueCombinations_new
-t_old = t_new = 0.0; same = 0; rows = []
-for s, v in sample:
-    smi = Chem.MolToSmiles(Chem.MolFromSmiles(s))
-    Utils.GetUniqueCombinations = old; t = time.perf_counter(); a = oracle(smi); d_old = time.perf_counter() - t
-    Utils.GetUniqueCombinations = new; t = time.perf_counter(); b = oracle(smi); d_new = time.perf_counter() - t
-    t_old += d_old; t_new += d_new; same += int(float(a) == float(b) == v)
-    rows.append((Chem.MolFromSmiles(s).GetNumHeavyAtoms(), round(d_old, 3), round(d_new, 3)))
-rows.sort()
-print(json.dumps({"task": task, "molecules": len(sample), "identical_scores": same, "seconds_list_scan": round(t_old, 1),
-                  "seconds_set": round(t_new, 1), "speedup": round(t_old / t_new, 1), "largest": rows[-3:]}))
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+
+def main() -> None:
+    from rdkit import Chem, RDLogger
+    from rdkit.Chem.Pharm2D import Utils
+    from tdc import Oracle
+
+    RDLogger.DisableLog("rdApp.*")
+    checkpoint, task, n = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+    pairs = json.loads(checkpoint.read_text())["scores"]
+    sample = pairs[::max(1, len(pairs) // n)][:n]
+    oracle = Oracle(name=task)
+    versions = {"list_scan": Utils.GetUniqueCombinations, "set": Utils.GetUniqueCombinations_new}
+    seconds = dict.fromkeys(versions, 0.0)
+    same, rows = 0, []
+    for smiles, saved in sample:
+        mol = Chem.MolFromSmiles(smiles)
+        got, took = {}, {}
+        for name, fn in versions.items():
+            Utils.GetUniqueCombinations = fn
+            t0 = time.perf_counter()
+            got[name] = float(oracle(Chem.MolToSmiles(mol)))
+            took[name] = time.perf_counter() - t0
+            seconds[name] += took[name]
+        same += int(got["list_scan"] == got["set"] == saved)
+        rows.append((mol.GetNumHeavyAtoms(), round(took["list_scan"], 3), round(took["set"], 3)))
+    print(json.dumps({"task": task, "molecules": len(sample), "identical_scores": same,
+                      "seconds_list_scan": round(seconds["list_scan"], 1), "seconds_set": round(seconds["set"], 1),
+                      "speedup": round(seconds["list_scan"] / seconds["set"], 1),
+                      "largest_heavy_atoms_s_old_s_new": sorted(rows)[-3:]}))
+
+
+if __name__ == "__main__":
+    main()
