@@ -21,6 +21,7 @@ import argparse
 import json
 import os
 import random
+import signal
 import statistics
 import sys
 import time
@@ -115,6 +116,10 @@ def run_one(task: str, seed: int, budget: int, config, checkpoint: Path | None =
                        "start_size": config.start_size}}
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main() -> None:
     from litmol.predictors.design.engine import DesignConfig
 
@@ -131,6 +136,8 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=OUT)
     ap.add_argument("--summary", action="store_true", help="only summarise the runs saved so far")
     args = ap.parse_args()
+    signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops a run as Ctrl-C does: at a saved, resumable point
+    signal.signal(signal.SIGINT, _interrupt)  # (a background job of a script starts with SIGINT ignored)
     args.out = args.out.resolve()  # the model-based tasks run inside the oracle folder's parent (TDC reads ./oracle)
     config = DesignConfig()
     for field, value in (("population_size", args.population), ("offspring_size", args.offspring),
