@@ -80,7 +80,7 @@ def measure(method: str, seeds: list[str], budget: int, run_seed: int, settings=
     from litmol.predictors.design import DesignConfig, propose
     from litmol.predictors.design.engine import resolve_seeds
     from litmol.predictors.design.objectives import parse_objectives
-    from litmol.predictors.design.pool import zinc_pool
+    from litmol.predictors.design.pool import pool_fingerprints
     from litmol.predictors.design.ranking import shortlist
     from litmol.predictors.design.scoring import Scorer, fingerprint
 
@@ -97,7 +97,7 @@ def measure(method: str, seeds: list[str], budget: int, run_seed: int, settings=
         objectives = parse_objectives(OBJECTIVES, list(known_properties(list_predictors())))
         pairs = resolve_seeds(seeds)
         scorer = Scorer(objectives, pairs, MIN_SIMILARITY, "core", settings)
-        sample = zinc_pool(pool=pool)
+        sample = pool_fingerprints(pool=pool)
         if method == "random":
             chosen = random.Random(run_seed).sample(sample.smiles, budget)
         else:  # the budget's worth of nearest neighbours, shared out over the seeds
@@ -136,12 +136,12 @@ def oracle_speed(n: int = 300) -> list[dict]:
     """Oracle calls per second of the full objective stack, in process and through the service."""
     from litmol.predictors.api import known_properties
     from litmol.predictors.design.objectives import parse_objectives
-    from litmol.predictors.design.pool import zinc_sample
+    from litmol.predictors.design.pool import pool_sample
     from litmol.predictors.design.scoring import Scorer
     from litmol.settings import PredictorSettings
 
     objectives = parse_objectives(OBJECTIVES, list(known_properties(["rdkit", "bbb", "logs", "logd", "admet"])))
-    smiles = zinc_sample(2 * n, seed=7)
+    smiles = pool_sample(2 * n, seed=7)
     rows = []
     Scorer(objectives).evaluate(smiles[:20])  # load the models once
     t0 = time.perf_counter()

@@ -36,18 +36,20 @@ def _objectives(qed: float, sa: float, logs: float, bbb: float, tpsa: float, ext
     lines = [line.strip() for line in (extra or "").splitlines() if line.strip()]
     if any(len(line) > MAX_SPEC_CHARS for line in lines) or len(lines) > MAX_OBJECTIVES:
         raise gr.Error(f"at most {MAX_OBJECTIVES} objectives of {MAX_SPEC_CHARS} characters each")
-    given = {_column(m.group(1)) for line in lines if (m := _PROP.match(line))}
-    return [s for s in specs if _column(_PROP.match(s).group(1)) not in given] + lines  # a typed objective wins
-
-
-def _column(name: str) -> str:
-    """The registry column a property name means (so "solubility" and the logS slider are one objective)."""
     from litmol.predictors.api import known_properties
-    from litmol.predictors.design.objectives import ObjectiveError, resolve_property
     from litmol.predictors.registry import list_predictors
 
+    known = list(known_properties(list_predictors()))
+    given = {_column(m.group(1), known) for line in lines if (m := _PROP.match(line))}
+    return [s for s in specs if _column(_PROP.match(s).group(1), known) not in given] + lines  # typed ones win
+
+
+def _column(name: str, known: list[str]) -> str:
+    """The registry column a property name means (so "solubility" and the logS slider are one objective)."""
+    from litmol.predictors.design.objectives import ObjectiveError, resolve_property
+
     try:
-        return resolve_property(name, list(known_properties(list_predictors())))
+        return resolve_property(name, known)
     except ObjectiveError:
         return name.lower()  # the engine says what is wrong with it
 

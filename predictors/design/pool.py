@@ -133,7 +133,7 @@ def approved_keys() -> dict[str, str]:
     return out
 
 
-def zinc_sample(n: int, seed: int = 0, pool: str = "zinc") -> list[str]:
+def pool_sample(n: int, seed: int = 0, pool: str = "zinc") -> list[str]:
     """A seeded sample of n SMILES of a pool (all of them when n is larger)."""
     everything = pool_smiles(pool)
     if n >= len(everything):
@@ -142,14 +142,14 @@ def zinc_sample(n: int, seed: int = 0, pool: str = "zinc") -> list[str]:
 
 
 @lru_cache(maxsize=2)
-def zinc_pool(n: int = 20_000, seed: int = 0, pool: str = "zinc") -> FingerprintPool:
+def pool_fingerprints(n: int = 20_000, seed: int = 0, pool: str = "zinc") -> FingerprintPool:
     """Fingerprints of a fixed sample of a pool (the analogue search space for starting populations)."""
-    smiles = zinc_sample(n, seed, pool)
+    smiles = pool_sample(n, seed, pool)
     return _build(smiles, smiles)
 
 
 def starting_population(seed_smiles: Sequence[str], size: int, rng: random.Random,
-                        analogue_pool: int = 20_000, pool: str = "zinc") -> list[str]:
+                        analogues: int = 20_000, pool: str = "zinc") -> list[str]:
     """The seeds, then for each seed its nearest approved drugs and pool molecules, to `size` in all; without
     seeds a random sample of the pool (ZINC 250k by default, or MOSES) of `size`."""
     if not seed_smiles:
@@ -159,7 +159,7 @@ def starting_population(seed_smiles: Sequence[str], size: int, rng: random.Rando
 
     out = list(dict.fromkeys(seed_smiles))
     per_seed = max(1, (size - len(out)) // len(seed_smiles))
-    pools = [approved_pool(), zinc_pool(analogue_pool, 0, pool)]
+    pools = [approved_pool(), pool_fingerprints(analogues, 0, pool)]
     for s in seed_smiles:
         fp = fingerprint(to_mol(s))
         if fp is None:
@@ -168,6 +168,6 @@ def starting_population(seed_smiles: Sequence[str], size: int, rng: random.Rando
                       reverse=True)[:per_seed]
         out += [smi for _, smi in near]
     out = list(dict.fromkeys(out))[:size]
-    while len(out) < size:  # too few analogues: fill with random ZINC
+    while len(out) < size:  # too few analogues: fill with random pool molecules
         out = list(dict.fromkeys(out + rng.sample(pool_smiles(pool), size - len(out))))
     return out

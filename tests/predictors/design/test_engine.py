@@ -161,13 +161,13 @@ def test_a_checkpointed_run_stopped_and_started_again_ends_as_an_uninterrupted_o
     from rdkit.Chem import QED
 
     from litmol.predictors.design.engine import run_ga
-    from litmol.predictors.design.pool import zinc_sample
+    from litmol.predictors.design.pool import pool_sample
 
     def qed(smiles: list[str]) -> list[float]:
         return [QED.qed(Chem.MolFromSmiles(s)) for s in smiles]
 
     config = DesignConfig(population_size=60, offspring_size=40)
-    start = zinc_sample(60, seed=5)
+    start = pool_sample(60, seed=5)
     whole = run_ga(qed, start, 300, random.Random(7), config)
     ckpt = tmp_path / "ga.json"
     gens = []
