@@ -66,7 +66,7 @@ def test_links_tab_in_the_browser(page):
     page.get_by_text("click a row for its evidence and trend").wait_for(timeout=60_000)
     # the table renders each cell twice (display and a hidden editor): click the visible one
     page.locator(":text-is('Nifedipine'):visible").first.click()
-    page.get_by_text("Nifedipine treats Angina Pectoris").wait_for(timeout=30_000)
+    page.get_by_role("heading", name="Nifedipine treats Angina Pectoris").wait_for(timeout=30_000)  # not the row
     page.locator("a[href='https://pubmed.ncbi.nlm.nih.gov/417957/']:visible").first.wait_for()
     page.locator(".block:has-text('Articles per year') img").first.wait_for(timeout=30_000)
     page.wait_for_timeout(500)  # the evidence fades in
