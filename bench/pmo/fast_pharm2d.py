@@ -140,6 +140,8 @@ def gen_2d_fingerprint(mol, factory, perms=None, dMat=None, bitInfo=None):  # no
     # Shortest distance between two matches: the smallest over their atoms.
     to_atoms = np.stack([dist[list(m)].min(axis=0) for m in atoms])
     between = np.stack([to_atoms[:, list(m)].min(axis=1) for m in atoms], axis=1)
+    # Past the last bin a distance only has to stay past it: small integers make the loops below cheaper.
+    between = np.minimum(between, max_d).astype(np.int16 if max_d < 2 ** 15 else np.int64)
 
     edges = np.array([b[0] for b in bins] + [bins[-1][1]])
     for perm in perms:
@@ -151,7 +153,7 @@ def gen_2d_fingerprint(mol, factory, perms=None, dMat=None, bitInfo=None):  # no
         d = np.stack([between[rows[:, a], rows[:, b]] for a, b in _PAIRS[len(perm)]], axis=1)
         # RDKit keeps a combination only if every distance is in [min_d, max_d) and none is 0
         # (two matches sharing an atom, which also covers one match used twice).
-        d = d[np.all((d >= min_d) & (d < max_d) & (d != 0), axis=1)].astype(np.int64)
+        d = d[np.all((d >= min_d) & (d < max_d) & (d != 0), axis=1)]
         if not len(d):
             continue
         if len(perm) == 3:
