@@ -51,6 +51,32 @@ def test_bit_function_matches_rdkit_for_every_small_triangle(fast):
     assert same == compared
 
 
+def test_the_bin_shortcut_rests_on_properties_that_hold_for_every_distance_triple(fast):
+    """_bits_by_bins is exact only if RDKit's triangle bits depend on the three distance bins alone and
+    not on which match of one family sits where: checked on every triple in [2, 100)^3."""
+    holding, checked = fast.check_bin_properties()
+    assert checked == 4 * 98 ** 3 and holding == checked
+
+
+def test_counts_and_other_bins_take_the_enumerating_path_and_match_rdkit(fast, monkeypatch):
+    from rdkit.Chem.Pharm2D.SigFactory import SigFactory
+
+    monkeypatch.setattr(Utils, "GetUniqueCombinations", Utils.GetUniqueCombinations_new)
+    mol = Chem.MolFromSmiles(MOLECULES["imatinib"])
+    counting = SigFactory(Gobbi_Pharm2D.factory.featFactory, minPointCount=2, maxPointCount=3, useCounts=True)
+    counting.SetBins(Gobbi_Pharm2D.defaultBins)
+    coarse = SigFactory(Gobbi_Pharm2D.factory.featFactory, minPointCount=2, maxPointCount=3)
+    coarse.SetBins([(2, 4), (4, 8), (8, 100)])
+    for factory in (counting, coarse):
+        factory.Init()
+        theirs = Generate.Gen2DFingerprint(mol, factory)
+        ours = fast.gen_2d_fingerprint(mol, factory)
+        if factory.useCounts:
+            assert ours.GetNonzeroElements() == theirs.GetNonzeroElements() and max(theirs.GetNonzeroElements().values()) > 1
+        else:
+            assert set(ours.GetOnBits()) == set(theirs.GetOnBits()) and len(ours.GetOnBits()) > 20
+
+
 @pytest.mark.parametrize("name", MOLECULES)
 def test_fingerprint_sets_rdkit_bits(fast, name, monkeypatch):
     monkeypatch.setattr(Utils, "GetUniqueCombinations", Utils.GetUniqueCombinations_new)
