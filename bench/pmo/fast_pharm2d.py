@@ -110,6 +110,19 @@ def _scaffold_index(factory, n_points: int, binned: np.ndarray) -> np.ndarray:
 UNIT_BINS = [(2, 3), (3, 4), (4, 5), (5, 6), (6, 7), (7, 8), (8, 100)]  # Gobbi_Pharm2D.defaultBins
 
 
+def _mol_feats(factory, mol) -> list[list[tuple[int, ...]]]:
+    """`SigFactory.GetMolFeats` without its quadratic loop: RDKit's Python `GetFeaturesForMol` asks for
+    feature i with recompute=True, matching every pattern again for each feature; one match per family
+    is enough (the feature factory keeps the last list). Same features, same order."""
+    features = factory.featFactory
+    out = []
+    for family in factory.GetFeatFamilies():
+        n = features.GetNumMolFeatures(mol, includeOnly=family)
+        out.append([features.GetMolFeature(mol, i, includeOnly=family, recompute=i == 0).GetAtomIds()
+                    for i in range(n)])
+    return out
+
+
 def _bond_distances(mol, atoms: list[tuple[int, ...]]) -> np.ndarray:
     """match x atom: the fewest bonds from any atom of the match (RDKit's topological distance matrix
     row-minimum, by breadth-first search from the feature atoms instead of Floyd-Warshall over all
@@ -210,7 +223,7 @@ def gen_2d_fingerprint(mol, factory, perms=None, dMat=None, bitInfo=None):  # no
     # Every feature match of every family, deduplicated and sorted within its family as
     # GetUniqueCombinations's set and sort leave them.
     by_family, atoms = [], []
-    for family in factory.GetMolFeats(mol):
+    for family in _mol_feats(factory, mol):
         ids = []
         for match in sorted(set(tuple(m) for m in family)):
             ids.append(len(atoms))
