@@ -42,7 +42,7 @@ def propose_candidates(objectives: Annotated[list[str], Field(max_length=6)], ru
     """Design new candidate compounds: analogues of seed molecules that meet property targets (predictions).
 
     Args:
-        objectives: Property targets, e.g. ["bbb>=0.7", "logs>=-4", "qed>=0.6", "sa<=4"]; forms PROP>=X, PROP<=X, PROP LO..HI, PROP max, PROP min.
+        objectives: Property targets, e.g. ["bbb>=0.7", "logs>=-4", "qed>=0.6", "sa<=4"]; forms PROP>=X, PROP<=X, PROP LO..HI, PROP max, PROP min; "logs>=seed" = better than the seed.
         seeds: 1-3 approved-drug names or SMILES to start from, e.g. ["imatinib"]; empty: start from ZINC.
         n: How many candidates (1-10).
         min_similarity: Least Tanimoto similarity to a seed (0.2-0.9).

@@ -15,6 +15,7 @@ EPILOG = """objectives (repeat --objective; any column of `litmol predictors lis
   logs -4..-1   a range    (hard)
   bbb max       as high as possible (soft: ranks, never filters)
   mw min        as low as possible
+  logs>=seed    better than the seeds' own prediction (hard: at least the best seed's value; herg<=seed: lower)
   novelty>=0.5  1 - Tanimoto to the nearest approved drug (computed, not predicted)
 Predictions outside a model's applicability domain count at half weight and are flagged (admet-ai
 columns, which have no domain model, are judged by similarity to the approved drugs).
@@ -24,12 +25,15 @@ examples:
   litmol propose --seed imatinib --objective "bbb>=0.7" --objective "logs>=-4" --min-similarity 0.4 -n 10
   litmol propose --seed nifedipine --seed amlodipine --objective "qed>=0.6" --objective "sa<=4" --json
   litmol propose --objective "qed max" --objective "tpsa 40..90" --budget 5000 --output hits.sdf
+  litmol propose --seed imatinib --objective "bbb>=0.6" --objective "logs>=seed"   # more soluble than imatinib
 """
 
 
 def _print_table(result: Any) -> None:
     cands = result.candidates
     props = [o.prop for o in result.objectives]
+    if result.objectives:
+        print("objectives: " + ", ".join(o.label for o in result.objectives))
     header = f"{'#':>3} {'score':>6} {'sim':>5}  " + " ".join(f"{p[:10]:>10}" for p in props) + "  smiles"
     print(header)
     for c in cands:

@@ -151,7 +151,7 @@ def build_tab(predictor_settings: Any = None) -> None:
     with gr.Row():
         seeds = gr.Textbox(label=f"Seed molecules: drug names or SMILES, one per line (≤ {MAX_SEEDS}; empty: ZINC)",
                            lines=4, placeholder="imatinib\nnilotinib")
-        extra = gr.Textbox(label="More objectives, one per line (PROP>=X, PROP<=X, PROP LO..HI, PROP max|min)",
+        extra = gr.Textbox(label="More objectives, one per line (PROP>=X, PROP<=X, PROP LO..HI, PROP max|min, PROP>=seed)",
                            lines=4, placeholder="hERG<=0.3\nmw 250..450\nlogd max")
     with gr.Row():
         qed = gr.Slider(0, 1, value=0.5, step=0.05, label="QED ≥ (0: off)")

@@ -33,7 +33,7 @@ def main() -> None:
     versions = {"list_scan": (rdkit_build, list_scan), "set": (rdkit_build, by_set),
                 "numpy": (fast_pharm2d.gen_2d_fingerprint, by_set)}
     seconds = dict.fromkeys(names, 0.0)
-    same, rows = 0, []
+    same, rows, mismatches = 0, [], []
     for smiles, saved in sample:
         mol = Chem.MolFromSmiles(smiles)
         got, took = {}, {}
@@ -43,11 +43,14 @@ def main() -> None:
             got[name] = float(oracle(Chem.MolToSmiles(mol)))
             took[name] = time.perf_counter() - t0
             seconds[name] += took[name]
-        same += int(len(set(got.values())) == 1 and saved in got.values())
+        if len(set(got.values())) == 1 and saved in got.values():
+            same += 1
+        else:
+            mismatches.append({"heavy_atoms": mol.GetNumHeavyAtoms(), "saved": saved, **got})
         rows.append((mol.GetNumHeavyAtoms(), *(round(took[name], 3) for name in names)))
     Generate.Gen2DFingerprint = rdkit_build
     bits = fast_pharm2d.check_bits(Gobbi_Pharm2D.factory, top=40)
-    result = {"task": task, "checkpoint": checkpoint.name, "molecules": len(sample), "identical_scores": same,
+    result = {"task": task, "checkpoint": checkpoint.name, "molecules": len(sample), "identical_scores": same, "mismatches": mismatches[:10],
               "bit_function_identical": f"{bits[0]} of {bits[1]} (features, distances) cases",
               **{f"seconds_{name}": round(seconds[name], 1) for name in names},
               **{f"speedup_numpy_vs_{name}": round(seconds[name] / seconds["numpy"], 1)

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import PredictorError
-from .objectives import Objective, parse_objectives
+from .objectives import Objective, parse_objectives, resolve_seed_bounds
 from .ranking import Candidate, inchikey, shortlist
 from .scoring import Scorer
 
@@ -251,6 +251,15 @@ def propose(seeds: Sequence[str], objectives: Sequence[str | Objective], config:
     if not parsed and not seeds:
         raise DesignError("nothing to optimise: give an objective (e.g. qed>=0.6) or a seed")
     seed_pairs = resolve_seeds(seeds)
+    pending = [o.prop for o in parsed if o.pending]
+    if pending and seed_pairs:
+        from ..api import predict
+
+        rows = predict([s for _, s in seed_pairs], properties=list(dict.fromkeys(pending)), alerts=False,
+                       settings=settings)
+        parsed = resolve_seed_bounds(parsed, seed_pairs, [row.properties if row.valid else {} for row in rows])
+    else:
+        parsed = resolve_seed_bounds(parsed, seed_pairs, [{} for _ in seed_pairs])
     rng = random.Random(config.random_seed)
     scorer = Scorer(parsed, seed_pairs, config.min_similarity, config.alerts, settings)
     started = time.perf_counter()

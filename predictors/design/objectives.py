@@ -6,6 +6,8 @@ wanted of it:
     qed>=0.6     at least (a hard constraint: every returned candidate meets it)
     sa<=4        at most (hard)
     logs -4..-1  inside a range (hard)
+    logs>=seed   better than the seed molecules' own prediction (hard; `<=seed` for lower): at least the
+                 highest seed's value (at most the lowest), fixed when the run starts
     bbb max      as high as possible (an objective, never a constraint)
     mw min       as low as possible
 
@@ -51,11 +53,12 @@ DOMAIN_PENALTY = 0.5
 INSIDE = 0.9  # a met constraint scores 0.9 at its bound, rising to 1 one tolerance width inside (robust to error)
 
 _SPEC = re.compile(r"""^\s*(?P<prop>[A-Za-z][\w\-]*)\s*(?:
-      (?P<op>>=|<=|=>|=<|>|<)\s*(?P<x>[-+]?\d*\.?\d+(?:[eE][-+]?\d+)?)
+      (?P<op>>=|<=|=>|=<|>|<)\s*(?:(?P<x>[-+]?\d*\.?\d+(?:[eE][-+]?\d+)?)|(?P<ref>seeds?|start))
     | (?:\s+|=|:)\s*(?P<lo>[-+]?\d*\.?\d+)\s*\.\.\s*(?P<hi>[-+]?\d*\.?\d+)
     | (?:\s+|=|:)\s*(?P<goal>max|min|maximi[sz]e|minimi[sz]e|high|low)
     )\s*$""", re.VERBOSE | re.IGNORECASE)
-SPEC_HELP = "write PROP>=X, PROP<=X, PROP LO..HI, PROP max or PROP min (e.g. qed>=0.6, sa<=4, logs -4..-1, bbb max)"
+SPEC_HELP = ("write PROP>=X, PROP<=X, PROP LO..HI, PROP max, PROP min, PROP>=seed or PROP<=seed "
+             "(e.g. qed>=0.6, sa<=4, logs -4..-1, bbb max, logs>=seed)")
 
 
 class ObjectiveError(PredictorError, ValueError):
@@ -70,6 +73,12 @@ class Objective:
     kind: str  # ge, le, range, max, min
     lo: float | None = None
     hi: float | None = None
+    basis: str | None = None  # "seed" until the seeds' prediction fixes the bound, then the seed's name
+
+    @property
+    def pending(self) -> bool:
+        """A seed-relative bound not yet fixed (resolve_seed_bounds)."""
+        return self.basis == "seed" and self.lo is None and self.hi is None
 
     @property
     def is_constraint(self) -> bool:
@@ -77,8 +86,11 @@ class Objective:
 
     @property
     def label(self) -> str:
+        if self.pending:
+            return f"{self.prop}{'>=' if self.kind == 'ge' else '<='}seed"
+        suffix = f" ({self.basis})" if self.basis else ""
         return {"ge": f"{self.prop}>={_num(self.lo)}", "le": f"{self.prop}<={_num(self.hi)}",
-                "range": f"{self.prop} {_num(self.lo)}..{_num(self.hi)}"}.get(self.kind, f"{self.prop} {self.kind}")
+                "range": f"{self.prop} {_num(self.lo)}..{_num(self.hi)}"}.get(self.kind, f"{self.prop} {self.kind}") + suffix
 
     def satisfied(self, value: float | None) -> bool:
         if value is None or (isinstance(value, float) and math.isnan(value)):
@@ -155,6 +167,11 @@ def parse_objective(spec: str, known: Sequence[str]) -> Objective:
     if not m:
         raise ObjectiveError(f"bad objective '{spec}': {SPEC_HELP}")
     prop = resolve_property(m["prop"], known)
+    if m["ref"]:
+        if prop == NOVELTY:
+            raise ObjectiveError(f"bad objective '{spec}': novelty is measured against the approved drugs, "
+                                 "not a seed; write novelty>=X")
+        return Objective(prop, "ge" if m["op"] in (">=", "=>", ">") else "le", basis="seed")
     if m["op"]:
         x = float(m["x"])
         return Objective(prop, "ge", lo=x) if m["op"] in (">=", "=>", ">") else Objective(prop, "le", hi=x)
@@ -176,6 +193,30 @@ def parse_objectives(specs: Sequence[str], known: Sequence[str]) -> list[Objecti
             raise ObjectiveError(f"'{o.prop}' appears in two objectives ({seen[o.prop]}, {o.label}); "
                                  "use one, e.g. a range LO..HI")
         seen[o.prop] = o.label
+    return out
+
+
+def resolve_seed_bounds(objectives: Sequence[Objective], seeds: Sequence[tuple[str, str]],
+                        predicted: Sequence[Mapping[str, object]]) -> list[Objective]:
+    """Fix each PROP>seed / PROP<seed bound from the seeds' own predictions (`predicted`, one mapping per
+    seed): better than every seed, i.e. at least the highest value (at most the lowest). ObjectiveError
+    when there is no seed or no seed has a value."""
+    out = []
+    for o in objectives:
+        if not o.pending:
+            out.append(o)
+            continue
+        if not seeds:
+            raise ObjectiveError(f"'{o.label}' compares with the seed molecules: give a seed (--seed NAME|SMILES) "
+                                 f"or a number ({o.prop}{'>=' if o.kind == 'ge' else '<='}X)")
+        values = [(v, label) for (label, _), props in zip(seeds, predicted, strict=True)
+                  if (v := as_number(props.get(o.prop))) is not None and not math.isnan(v)]
+        if not values:
+            raise ObjectiveError(f"'{o.label}': no seed has a predicted {o.prop}; give a number instead")
+        value, label = max(values) if o.kind == "ge" else min(values)
+        bound = round(value, 3)
+        out.append(Objective(o.prop, o.kind, lo=bound if o.kind == "ge" else None,
+                             hi=bound if o.kind == "le" else None, basis=label))
     return out
 
 

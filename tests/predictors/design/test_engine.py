@@ -10,7 +10,7 @@ import pytest
 from rdkit import Chem, DataStructs
 
 from litmol.cli.main import main
-from litmol.predictors.design import DesignConfig, DesignError, propose
+from litmol.predictors.design import DesignConfig, DesignError, ObjectiveError, propose
 from litmol.predictors.design.pool import approved_drugs, approved_keys
 from litmol.predictors.design.scoring import Scorer, fingerprint
 
@@ -127,6 +127,19 @@ def test_alerts_filter_and_domain_flags():
     siloxane, caffeine = Scorer(objs).evaluate(["C[Si](C)(C)O[Si](C)(C)O[Si](C)(C)C", "CN1C=NC2=C1C(=O)N(C(=O)N2C)C"])
     assert siloxane.out_of_domain == ["bbb"] and caffeine.out_of_domain == []
     assert siloxane.desirability["bbb max"] == pytest.approx(0.5 * siloxane.properties["bbb"], abs=1e-6)
+
+
+def test_better_than_the_seed_holds_for_every_candidate():
+    from litmol.predictors.api import predict
+
+    result = propose(["imatinib"], ["logs>seed", "qed>=0.5"], DesignConfig(n=4, budget=200, random_seed=1))
+    seed_logs = predict(["imatinib"], properties=["logs"], alerts=False)[0].properties["logs"]
+    bound = result.objectives[0]
+    assert (bound.prop, bound.kind, bound.basis) == ("logs", "ge", "Imatinib")
+    assert bound.lo == pytest.approx(seed_logs, abs=1e-3)
+    assert result.candidates and all(c.properties["logs"] >= bound.lo for c in result.candidates)
+    with pytest.raises(ObjectiveError, match="give a seed"):
+        propose([], ["logs>seed"], DesignConfig(budget=50))
 
 
 def test_bad_design_input_is_one_clear_error():

@@ -13,6 +13,7 @@ from litmol.predictors.design.objectives import (
     is_probability,
     parse_objective,
     parse_objectives,
+    resolve_seed_bounds,
 )
 from litmol.predictors.registry import list_predictors
 
@@ -31,6 +32,7 @@ def test_every_documented_form_parses(spec, prop, kind, lo, hi):
 
 
 @pytest.mark.parametrize(("spec", "says"), [
+    ("novelty>seed", "not a seed"), ("logs>=seeding", "bad objective"), ("logs seed", "bad objective"),
     ("qed>>0.6", "bad objective"), ("qed", "bad objective"), ("logs -1..-4", "empty"), ("", "bad objective"),
     ("qde>=0.6", "did you mean qed"), ("foo max", "unknown property 'foo'"), ("qed>=abc", "bad objective"),
 ])
@@ -68,3 +70,31 @@ def test_classification_columns_are_their_own_desirability():
     assert not any(is_probability(p) for p in ("qed", "mw", "logs", "LD50_Zhu", "Caco2_Wang", "lipinski_pass"))
     herg = parse_objective("hERG min", KNOWN)
     assert herg.desirability(0.2) == pytest.approx(0.8) and herg.desirability(0.9) == pytest.approx(0.1)
+
+
+@pytest.mark.parametrize(("spec", "kind"), [("logs>seed", "ge"), ("logS >= seeds", "ge"), ("herg<seed", "le"),
+                                            ("sa <= start", "le")])
+def test_seed_relative_specs_wait_for_the_seeds_prediction(spec, kind):
+    o = parse_objective(spec, KNOWN)
+    assert o.kind == kind and o.pending and (o.lo, o.hi) == (None, None)
+    assert o.label.endswith("seed")
+
+
+def test_seed_bounds_beat_every_seed_and_name_it():
+    seeds = [("A", "CCO"), ("B", "CCN"), ("C", "CCC")]
+    up, down, fixed = parse_objectives(["logs>seed", "sa<seed", "qed>=0.5"], KNOWN)
+    got = resolve_seed_bounds([up, down, fixed], seeds,
+                              [{"logs": -3.2, "sa_score": 2.5}, {"logs": -2.0, "sa_score": None}, {"sa_score": 3.1}])
+    assert (got[0].kind, got[0].lo, got[0].basis, got[0].label) == ("ge", -2.0, "B", "logs>=-2 (B)")
+    assert (got[1].kind, got[1].hi, got[1].basis) == ("le", 2.5, "A")
+    assert got[2] is fixed and not any(o.pending for o in got)
+    assert got[0].satisfied(-1.9) and not got[0].satisfied(-2.1)
+
+
+def test_a_seed_bound_without_a_seed_or_a_value_is_one_clear_line():
+    o = parse_objective("logs>seed", KNOWN)
+    with pytest.raises(ObjectiveError, match="give a seed") as err:
+        resolve_seed_bounds([o], [], [])
+    assert "\n" not in str(err.value)
+    with pytest.raises(ObjectiveError, match="no seed has a predicted logs"):
+        resolve_seed_bounds([o], [("A", "CCO")], [{"logs": None}])
