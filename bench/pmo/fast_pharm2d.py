@@ -137,6 +137,11 @@ def _bond_distances(mol, atoms: list[tuple[int, ...]]) -> np.ndarray:
     return np.stack([rows[[where[a] for a in m]].min(axis=0) for m in atoms])
 
 
+def _bin_index(bins, d: np.ndarray) -> np.ndarray:
+    """Which of the (contiguous) bins each distance falls in, as SigFactory._findBinIdx."""
+    return np.searchsorted(np.array([lo for lo, _ in bins] + [bins[-1][1]]), d, side="right") - 1
+
+
 def _bits_by_bins(factory, perm: list[int], by_family: list[list[int]], binned: np.ndarray) -> np.ndarray:
     """The bits of one proto-pharmacophore from which distance bins occur together, not from every
     combination of matches (n^3 of them in the 300-1,300-atom molecules some GA runs grow).
@@ -174,21 +179,19 @@ def _bits_by_bins(factory, perm: list[int], by_family: list[list[int]], binned: 
     d = np.array([lo for lo, _ in UNIT_BINS])[present]  # a distance in each bin stands for the bin
     if len(perm) == 3:
         d = np.take_along_axis(d, _triangle_order(perm, d), axis=1)
-    edges = np.array([lo for lo, _ in UNIT_BINS] + [UNIT_BINS[-1][1]])
-    return np.unique(_base(factory, perm) + _scaffold_index(factory, len(perm), np.searchsorted(edges, d, side="right") - 1))
+    return np.unique(_base(factory, perm) + _scaffold_index(factory, len(perm), _bin_index(UNIT_BINS, d)))
 
 
 def check_bin_properties() -> tuple[int, int]:
     """(holding, checked): the two properties _bits_by_bins relies on, over every distance triple in
     [2, 100)^3, for each repeat pattern of features: the bins after RDKit's ordering are the same with
     every distance clipped to 8, and the same for every order of the points of one family."""
-    edges = np.array([lo for lo, _ in UNIT_BINS] + [UNIT_BINS[-1][1]])
     d = np.array(list(itertools.product(range(2, 100), repeat=3)), dtype=np.int64)
     pair = {(0, 1): 0, (0, 2): 1, (1, 2): 2}
 
     def key(perm: list[int], dists: np.ndarray) -> np.ndarray:
         ordered = np.take_along_axis(dists, _triangle_order(perm, dists), axis=1)
-        return np.searchsorted(edges, ordered, side="right") - 1
+        return _bin_index(UNIT_BINS, ordered)
 
     holding = checked = 0
     for perm, moves in (([3, 3, 3], list(itertools.permutations(range(3)))), ([1, 1, 3], [(1, 0, 2)]),
@@ -242,9 +245,8 @@ def gen_2d_fingerprint(mol, factory, perms=None, dMat=None, bitInfo=None):  # no
     # Past the last bin a distance only has to stay past it: small integers make the loops below cheaper.
     between = np.minimum(between, max_d).astype(np.int16 if max_d < 2 ** 15 else np.int64)
 
-    edges = np.array([b[0] for b in bins] + [bins[-1][1]])
     if list(bins) == UNIT_BINS and not factory.useCounts:
-        binned = np.where((between >= min_d) & (between < max_d), np.searchsorted(edges, between, side="right") - 1, -1)
+        binned = np.where((between >= min_d) & (between < max_d), _bin_index(bins, between), -1)
         for perm in perms:
             for bit in _bits_by_bins(factory, list(perm), by_family, binned).tolist():
                 sig.SetBit(bit)
@@ -263,7 +265,7 @@ def gen_2d_fingerprint(mol, factory, perms=None, dMat=None, bitInfo=None):  # no
             continue
         if len(perm) == 3:
             d = np.take_along_axis(d, _triangle_order(perm, d), axis=1)
-        bits = _base(factory, perm) + _scaffold_index(factory, len(perm), np.searchsorted(edges, d, side="right") - 1)
+        bits = _base(factory, perm) + _scaffold_index(factory, len(perm), _bin_index(bins, d))
         if factory.useCounts:
             for bit, count in zip(*np.unique(bits, return_counts=True), strict=True):
                 sig[int(bit)] += int(count)
@@ -289,7 +291,6 @@ def check_bits(factory, top: int = 20) -> tuple[int, int]:
     """(identical, compared): `SigFactory.GetBitIdx` against the vectorised order, base and scaffold,
     for every distance pair and triangle below `top` (every tie and bin edge of the Gobbi bins) on
     each repeat pattern of features (aaa, aab, abb, abc) and each pair (aa, ab)."""
-    edges = np.array([b[0] for b in factory.GetBins()] + [factory.GetBins()[-1][1]])
     low = factory.GetBins()[0][0]
     same = compared = 0
     for perm in ([1, 1], [1, 2], [3, 3, 3], [1, 1, 3], [1, 3, 3], [0, 1, 3]):
@@ -300,7 +301,7 @@ def check_bits(factory, top: int = 20) -> tuple[int, int]:
             ordered = np.take_along_axis(d, _triangle_order(perm, d), axis=1)
         else:
             ordered = d
-        ours = _base(factory, perm) + _scaffold_index(factory, len(perm), np.searchsorted(edges, ordered, side="right") - 1)
+        ours = _base(factory, perm) + _scaffold_index(factory, len(perm), _bin_index(factory.GetBins(), ordered))
         theirs = [factory.GetBitIdx(perm, row, sortIndices=False) for row in d.tolist()]
         same += int((ours == np.array(theirs)).sum())
         compared += len(d)

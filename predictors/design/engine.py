@@ -251,15 +251,14 @@ def propose(seeds: Sequence[str], objectives: Sequence[str | Objective], config:
     if not parsed and not seeds:
         raise DesignError("nothing to optimise: give an objective (e.g. qed>=0.6) or a seed")
     seed_pairs = resolve_seeds(seeds)
-    pending = [o.prop for o in parsed if o.pending]
-    if pending and seed_pairs:
+    pending = list(dict.fromkeys(o.prop for o in parsed if o.pending))
+    seed_values: list[dict] = [{} for _ in seed_pairs]
+    if pending and seed_pairs:  # better-than-the-seed bounds: the seeds' own predictions fix them
         from ..api import predict
 
-        rows = predict([s for _, s in seed_pairs], properties=list(dict.fromkeys(pending)), alerts=False,
-                       settings=settings)
-        parsed = resolve_seed_bounds(parsed, seed_pairs, [row.properties if row.valid else {} for row in rows])
-    else:
-        parsed = resolve_seed_bounds(parsed, seed_pairs, [{} for _ in seed_pairs])
+        rows = predict([s for _, s in seed_pairs], properties=pending, alerts=False, settings=settings)
+        seed_values = [row.properties if row.valid else {} for row in rows]
+    parsed = resolve_seed_bounds(parsed, seed_pairs, seed_values)
     rng = random.Random(config.random_seed)
     scorer = Scorer(parsed, seed_pairs, config.min_similarity, config.alerts, settings)
     started = time.perf_counter()
