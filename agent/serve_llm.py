@@ -1,7 +1,8 @@
 """`litmol serve llm`: the agent's model behind an OpenAI-compatible server, run by the engine's own server —
 llama-cpp-python's (`python -m llama_cpp.server`) on the shipped GGUF on CPU, vLLM's (`vllm serve`) on a GPU.
 No serving code of ours: this module resolves the weights and adapter the local backend would load, picks
-the engine, prints what a client sets, and runs the server in the foreground.
+the engine, prints what a client sets, and runs the server in the foreground. The one change is to
+llama.cpp's KV prefix reuse (agent/llama_server.py): an answer never depends on the request before it.
 
 The served model is named `litmol-<model>` (`-lora` appended with an adapter: the openai backend then uses
 the compact prompt the adapter was trained on). Clients get valid tool calls from the server's structured
@@ -56,8 +57,11 @@ def server_command(model: str = "0.5b", adapter: str | None = None, engine: str 
             if importlib.util.find_spec("llama_cpp.server") is None or importlib.util.find_spec("uvicorn") is None:
                 raise LlmServeError("llama.cpp's server needs llama-cpp-python[server] (`make install` installs it)")
             files = resolve_model(model, "llama-cpp", quantization)
-            argv = [sys.executable, "-m", "llama_cpp.server", "--model", files.weights, "--model_alias", name,
-                    "--host", host, "--port", str(port), "--n_ctx", str(n_ctx), "--verbose", "False"]
+            from .engines import CHUNK
+
+            argv = [sys.executable, "-m", "litmol.agent.llama_server", "--model", files.weights, "--model_alias",
+                    name, "--host", host, "--port", str(port), "--n_ctx", str(n_ctx), "--n_batch", str(CHUNK),
+                    "--verbose", "False"]
             if threads:
                 argv += ["--n_threads", str(threads), "--n_threads_batch", str(threads)]
             if adapter_path:

@@ -127,6 +127,72 @@ def test_a_second_question_prefills_only_its_own_tokens(llm_home, engine):
     assert prefilled < 0.1 * len(second)  # the system prompt and tool schemas stayed cached
 
 
+def test_only_whole_chunks_of_the_common_prefix_are_reused():
+    from litmol.agent.engines import reusable
+
+    cached, ids = list(range(200)), list(range(150)) + [-1] * 60
+    assert reusable(cached, ids, whole=192, chunk=64) == 128  # common 150, cut to a chunk boundary
+    assert reusable(cached, ids, whole=100, chunk=64) == 64  # only what was computed as whole chunks
+    assert reusable(cached, cached, whole=192, chunk=64) == 192  # a repeat recomputes its last partial chunk
+    assert reusable(cached[:128], cached[:128], whole=128, chunk=64) == 64  # ... and keeps one token to feed
+    assert reusable([], ids, whole=0) == 0 and reusable(cached, [-1] + ids, whole=192) == 0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("engine", ["llama-cpp", "transformers"])
+def test_a_prompt_gets_the_same_logits_whatever_the_cache_held(llm_home, engine):
+    """Greedy picks at a near tie follow the last bits of the logits: reusing any matching prefix moved
+    them (by up to 0.39 on llama.cpp) and, on llama-cpp-python's server, changed the first tool of 2 of
+    8 dev questions."""
+    import torch
+
+    from litmol.agent.local_lm import load_local_lm
+
+    lm = load_local_lm("0.5b", engine)
+    a = _prompt_ids(lm, "Is tobramycin effective in pseudomonas infections?")
+    b = _prompt_ids(lm, "Is tobramycin effective in urinary tract infections?")
+    lm.engine.reset()
+    fresh, prefilled = lm.engine.prefill(b)
+    assert prefilled == len(b)
+    lm.engine.prefill(a)
+    after_a, prefilled = lm.engine.prefill(b)
+    assert prefilled < 0.1 * len(b)  # still reused: the system prompt and tools
+    assert torch.equal(after_a, fresh)
+    lm.engine.step(int(fresh.argmax()))
+    lm.engine.step(int(fresh.argmax()))
+    assert torch.equal(lm.engine.prefill(b)[0], fresh)  # after decoding past it
+    assert torch.equal(lm.engine.prefill(b)[0], fresh)  # straight after itself
+
+
+@pytest.mark.slow
+def test_the_served_llama_gets_the_same_logits_whatever_came_before(llm_home):
+    """`litmol serve llm`'s model class (agent/llama_server.py) under llama-cpp-python's own completion path."""
+    import llama_cpp
+    import numpy as np
+
+    from litmol.agent.engines import CHUNK
+    from litmol.agent.llama_server import ChunkedLlama
+    from litmol.agent.local_lm import load_local_lm
+    from litmol.agent.weights import resolve_model
+
+    lm = load_local_lm("0.5b", "llama-cpp")
+    a = _prompt_ids(lm, "Is tobramycin effective in pseudomonas infections?")
+    b = _prompt_ids(lm, "Is tobramycin effective in urinary tract infections?")
+    llama = ChunkedLlama(model_path=resolve_model("0.5b", "llama-cpp").weights, n_ctx=8192, n_batch=CHUNK,
+                         verbose=False)
+
+    def last_logits(ids: list[int]) -> np.ndarray:
+        llama.create_completion(ids, max_tokens=1, temperature=0)
+        return np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(llama.ctx, -1), shape=(llama.n_vocab(),)).copy()
+
+    fresh = last_logits(b)
+    last_logits(a)
+    assert np.array_equal(last_logits(b), fresh)  # after another question
+    assert np.array_equal(last_logits(b), fresh)  # straight after itself
+    llama.create_completion(a, max_tokens=8, temperature=0)
+    assert np.array_equal(last_logits(b), fresh)  # after a longer completion
+
+
 @pytest.mark.slow
 def test_a_lora_adapter_loads_on_both_engines_and_they_agree(llm_home, tmp_path):
     """A tiny real PEFT adapter (rank 4 on q/v projections, seeded non-zero B so it changes the
@@ -168,7 +234,9 @@ def test_a_lora_adapter_loads_on_both_engines_and_they_agree(llm_home, tmp_path)
 
 @pytest.mark.slow
 def test_the_shared_prefix_state_is_saved_once_and_a_fresh_engine_starts_from_it(llm_home, tmp_path):
-    from litmol.agent.engines import LlamaCppEngine
+    import torch
+
+    from litmol.agent.engines import CHUNK, LlamaCppEngine
     from litmol.agent.local_lm import load_local_lm
     from litmol.agent.weights import resolve_model
 
@@ -185,7 +253,7 @@ def test_the_shared_prefix_state_is_saved_once_and_a_fresh_engine_starts_from_it
     second = LlamaCppEngine(weights)
     assert second.warm_prefix(prefix, tmp_path) == "disk" and second.cached_ids == prefix
     _, prefilled = second.prefill(ids)
-    assert prefilled == len(ids) - len(prefix)
+    assert prefilled == len(ids) - (len(prefix) - len(prefix) % CHUNK)  # whole chunks of the prefix kept
     cold = LlamaCppEngine(weights)
 
     class Wrap:  # _greedy reads .engine
@@ -193,6 +261,7 @@ def test_the_shared_prefix_state_is_saved_once_and_a_fresh_engine_starts_from_it
             self.engine = engine
 
     assert _greedy(Wrap(second), ids, 8) == _greedy(Wrap(cold), ids, 8)
+    assert torch.equal(second.prefill(ids)[0], cold.prefill(ids)[0])  # the same bits, loaded or computed
     # a damaged state file is not trusted: computed again
     state = next(tmp_path.glob("*.state"))
     state.write_bytes(state.read_bytes()[:-100])
