@@ -10,7 +10,8 @@ Each (task, seed) is saved as it finishes (bench/results/pmo/runs-shipped/TASK-S
 again, so the table can be filled in pieces; the summary goes to bench/results/pmo/summary-BUDGET.json. A run in
 progress saves its whole GA state every 2 minutes (bench/results/pmo/checkpoints/, git-ignored), so a long run
 killed, or stopped with Ctrl-C or `kill` (it stops after the generation it is scoring), continues where it was
-when started again, and ends as the uninterrupted run would.
+when started again, and ends as the uninterrupted run would. --max-seconds S saves a run that reaches S seconds
+of run time as partial (its AUC a lower bound, as PMO scores a run that stops early) and keeps its checkpoint.
 The engine runs with its shipped settings (predictors/design/engine.py DesignConfig) unless
 --population/--offspring are given (for choosing them on a subset).
 """
@@ -71,7 +72,11 @@ def fast_pharmacophores() -> None:
 
 
 def run_one(task: str, seed: int, budget: int, config, checkpoint: Path | None = None,
-            oracle_dir: Path = Path(sys.prefix) / "oracle") -> dict:
+            oracle_dir: Path = Path(sys.prefix) / "oracle", max_seconds: float | None = None) -> dict:
+    """One (task, seed) run. With `max_seconds`, a run whose run time (over every resumed piece) reaches it
+    stops after the generation it is scoring and is returned as partial (`complete: false`): its AUC is
+    PMO's for a run that stops early (the last top-10 carried to `budget` calls), a lower bound on the
+    full run's, and its checkpoint stays so that a later call without the limit finishes it."""
     from rdkit import Chem, RDLogger
     from tdc import Oracle
 
@@ -103,14 +108,26 @@ def run_one(task: str, seed: int, budget: int, config, checkpoint: Path | None =
     rng = random.Random(seed)
     np.random.seed(seed)
     start = starting_population([], config.start_size, rng)
+    before = 0.0
+    if checkpoint and checkpoint.exists():
+        before = float(json.loads(checkpoint.read_text()).get("seconds", 0.0))
+    began = time.perf_counter()
+    timed_out = [False]
+
+    def should_stop() -> bool:
+        if max_seconds is not None and before + time.perf_counter() - began >= max_seconds:
+            timed_out[0] = True
+        return _STOP[0] or timed_out[0]
+
     result = run_ga(score, start, budget, rng, config, checkpoint=checkpoint, checkpoint_seconds=120,
-                    should_stop=lambda: _STOP[0])
-    if result.interrupted:
+                    should_stop=should_stop)
+    if result.interrupted and not (timed_out[0] and not _STOP[0]):
         raise SystemExit(f"{task} seed {seed}: interrupted at {len(result.scores)} calls; run again to resume"
                          + (f" from {checkpoint}" if checkpoint else ""))
     seconds = result.seconds
     ordered = list(result.scores.values())
     return {"task": task, "seed": seed, "budget": budget, "calls": len(ordered), "seconds": round(seconds, 1),
+            "complete": not result.interrupted,
             "auc_top1": round(top_auc(ordered, 1, budget), 4), "auc_top10": round(top_auc(ordered, 10, budget), 4),
             "auc_top100": round(top_auc(ordered, 100, budget), 4),
             "top10_mean": round(float(np.mean(sorted(ordered, reverse=True)[:10])), 4),
@@ -146,6 +163,10 @@ def main() -> None:
     ap.add_argument("--offspring", type=int, help="offspring per generation (default: the engine's)")
     ap.add_argument("--start", type=int, help="starting population (default: the engine's)")
     ap.add_argument("--out", type=Path, default=OUT)
+    ap.add_argument("--max-seconds", type=float, metavar="S",
+                    help="stop a run whose run time reaches S seconds (over every resumed piece) and save it as "
+                         "partial: its AUC is PMO's for a run that stops early, a lower bound; a later call "
+                         "without the limit resumes it from its checkpoint")
     ap.add_argument("--summary", action="store_true", help="only summarise the runs saved so far")
     args = ap.parse_args()
     signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops a run as Ctrl-C does: at a saved, resumable point
@@ -163,20 +184,23 @@ def main() -> None:
     for task in [] if args.summary else args.tasks:
         for seed in args.seeds:
             path = runs / f"{task}-{seed}-{args.budget}.json"
-            if path.exists():
-                continue
             checkpoint = args.out / "checkpoints" / f"{runs.name}-{task}-{seed}-{args.budget}.json"
+            partial = path.exists() and json.loads(path.read_text()).get("complete") is False
+            if path.exists() and not (partial and checkpoint.exists()):
+                continue  # done (or partial with no checkpoint left to resume from)
             checkpoint.parent.mkdir(exist_ok=True)
-            row = run_one(task, seed, args.budget, config, checkpoint, args.oracle_dir.resolve())
+            row = run_one(task, seed, args.budget, config, checkpoint, args.oracle_dir.resolve(), args.max_seconds)
             path.write_text(json.dumps(row, indent=1))
-            checkpoint.unlink(missing_ok=True)
+            if row["complete"]:
+                checkpoint.unlink(missing_ok=True)
             print(f"{task:<26} seed {seed}  AUC top-10 {row['auc_top10']:.3f}  top-10 {row['top10_mean']:.3f}  "
-                  f"{row['seconds']:.0f} s", flush=True)
+                  f"{row['seconds']:.0f} s" + ("" if row["complete"] else
+                                              f"  PARTIAL: {row['calls']} calls, a lower bound"), flush=True)
     rows = [json.loads(p.read_text()) for p in sorted(runs.glob(f"*-{args.budget}.json"))]
     by_task: dict[str, list[dict]] = {}
     for r in rows:
         by_task.setdefault(r["task"], []).append(r)
-    print(f"\n{'task':<26} {'runs':>4} {'AUC top-10':>12} {'sd':>6} {'s/run':>7}")
+    print(f"\n{'task':<26} {'runs':>4} {'AUC top-10':>12} {'sd':>6} {'s/run':>7}  (* partial runs: lower bounds)")
     table = task_table(TASKS, by_task)
     total = sum(t["auc_top10_mean"] for t in table.values())
     print(f"{'sum (' + str(len(table)) + ' tasks)':<26} {'':>4} {total:>12.3f}   published over 20: "
@@ -198,12 +222,15 @@ def task_table(tasks: list[str], by_task: dict[str, list[dict]]) -> dict[str, di
         if not got:
             continue
         aucs = [r["auc_top10"] for r in got]
-        timed = [r["seconds"] for r in got if r["seconds"] is not None]
+        timed = [r["seconds"] for r in got if r["seconds"] is not None and r.get("complete", True)]
+        partial = [f"seed {r['seed']}: {r['calls']} calls" for r in got if not r.get("complete", True)]
         table[task] = t = {"runs": len(got), "auc_top10_mean": round(statistics.mean(aucs), 4),
                            "auc_top10_sd": round(statistics.stdev(aucs), 4) if len(aucs) > 1 else 0.0,
-                           "seconds_mean": round(statistics.mean(timed), 1) if timed else None}
+                           "seconds_mean": round(statistics.mean(timed), 1) if timed else None,
+                           "partial_runs": partial}
         secs = f"{t['seconds_mean']:>7.0f}" if t["seconds_mean"] is not None else f"{'—':>7}"
-        print(f"{task:<26} {t['runs']:>4} {t['auc_top10_mean']:>12.3f} {t['auc_top10_sd']:>6.3f} {secs}")
+        print(f"{task:<26} {t['runs']:>4} {t['auc_top10_mean']:>12.3f} {t['auc_top10_sd']:>6.3f} {secs}"
+              + (f"  * {'; '.join(partial)}" if partial else ""))
     return table
 
 
