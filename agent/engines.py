@@ -6,7 +6,7 @@ from the previous call) and an agent step only what the last tool added.
 Reuse never changes an answer: a prompt is always computed in the same chunks, [0, 64), [64, 128), ...
 (`CHUNK` tokens from position 0), and only whole chunks computed that way are reused, so its logits are
 the same bits whatever was asked before. Reusing any matching prefix instead (llama-cpp-python's own
-rule) moved a prompt's logits by up to 0.39 with what came before, and on its server changed the first
+rule) moved a prompt's logits with what came before, and on its server changed the first
 tool of 2 of 8 dev questions (bench/llm_determinism.py): greedy picks at a near tie follow how the
 prompt was split. The cost, up to 63 tokens recomputed, did not show in the time per turn.
 
@@ -244,13 +244,18 @@ def reusable(cached: list[int], ids: list[int], whole: int, chunk: int = CHUNK) 
     """How many leading positions of `ids` a cache holding `cached` may keep: the common prefix, within
     the `whole` positions computed as whole chunks, cut to a chunk boundary, short of the last token
     (its logits are needed); always a multiple of `chunk`."""
-    common = 0
-    for a, b in zip(cached, ids, strict=False):
-        if a != b:
-            break
-        common += 1
-    keep = min(common, whole, len(ids) - 1)
+    keep = min(common_prefix(cached, ids), whole, len(ids) - 1)
     return max(keep - keep % chunk, 0)
+
+
+def common_prefix(a: list[int], b: list[int]) -> int:
+    """Length of the longest common prefix of two token lists."""
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
 
 
 def _sha256(path: Path) -> str:

@@ -66,12 +66,7 @@ def local_chat(rule: str):
 
     if rule == "any":  # the peer: any matching prefix, the rest computed from where the match ended
         def any_prefix(cached, ids, whole, chunk=engines.CHUNK):
-            common = 0
-            for a, b in zip(cached, ids, strict=False):
-                if a != b:
-                    break
-                common += 1
-            return min(common, len(ids) - 1)
+            return min(engines.common_prefix(cached, ids), len(ids) - 1)
 
         engines.reusable = any_prefix
     return make_chat_model("local", "0.5b", settings=AgentSettings(), engine="llama-cpp")

@@ -121,7 +121,7 @@ def run_one(task: str, seed: int, budget: int, config, checkpoint: Path | None =
 
     result = run_ga(score, start, budget, rng, config, checkpoint=checkpoint, checkpoint_seconds=120,
                     should_stop=should_stop)
-    if result.interrupted and not (timed_out[0] and not _STOP[0]):
+    if result.interrupted and (_STOP[0] or not timed_out[0]):  # stopped by a signal, not by the time limit
         raise SystemExit(f"{task} seed {seed}: interrupted at {len(result.scores)} calls; run again to resume"
                          + (f" from {checkpoint}" if checkpoint else ""))
     seconds = result.seconds

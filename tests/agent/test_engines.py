@@ -142,7 +142,7 @@ def test_only_whole_chunks_of_the_common_prefix_are_reused():
 @pytest.mark.parametrize("engine", ["llama-cpp", "transformers"])
 def test_a_prompt_gets_the_same_logits_whatever_the_cache_held(llm_home, engine):
     """Greedy picks at a near tie follow the last bits of the logits: reusing any matching prefix moved
-    them (by up to 0.39 on llama.cpp) and, on llama-cpp-python's server, changed the first tool of 2 of
+    them on llama.cpp and, on llama-cpp-python's server, changed the first tool of 2 of
     8 dev questions."""
     import torch
 
