@@ -95,6 +95,8 @@ def check_backend(model: Any) -> None:
 
         try:
             httpx.get(base_url.rstrip("/") + "/models", timeout=10.0)
+        except httpx.ReadTimeout:
+            return  # it took the connection and is busy: a one-slot server still finishing another request
         except httpx.HTTPError as exc:
             raise BackendUnavailableError(f"cannot reach the OpenAI-compatible server at {base_url} ({exc}); "
                                           "start it or pass --base-url") from None
