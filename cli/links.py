@@ -11,7 +11,8 @@ from typing import Any
 from .common import EXIT_OK, UsageError, positive, print_json, settings
 
 EPILOG = """examples:
-  litmol links build                                   # once after `litmol index build` (~3 min, default corpus)
+  litmol links build                                   # once after `litmol index build` (~3 min, default corpus);
+                                                       # published whole when done, resumed if interrupted
   litmol links --disease angina                        # what is reported to treat or cause angina
   litmol links --drug propranolol --relation treats --min-articles 2
   litmol links --disease "breast cancer" --json        # [{drug, disease, relation, score, n_articles, pmids, ...}]
@@ -47,9 +48,15 @@ def _print_links(links: list, heading: str) -> None:
             print(f"        {quoted} [PMID:{ev['pmid']}]")
 
 
-def _link_table(args: argparse.Namespace):
+def _link_table(args: argparse.Namespace, **names: str | None) -> Any:
+    """The published link table; the given names are checked for length first (NameTooLongError, exit 2),
+    so that a huge argument costs nothing, with or without a table."""
+    from litmol.links.errors import check_name_length
     from litmol.links.table import LinkTable
 
+    for kind, name in names.items():
+        if name is not None:
+            check_name_length(name.strip(), kind)
     return LinkTable.open(settings(args).retrieval)
 
 
@@ -59,7 +66,7 @@ def cmd_links(args: argparse.Namespace) -> int:
                          "export, train)")
     if args.disease and args.target:
         raise UsageError("give --disease or --target, not both")
-    table = _link_table(args)
+    table = _link_table(args, drug=args.drug, disease=args.disease, target=args.target)
     links = table.links(drug=args.drug, disease=args.disease, target=args.target, relation=args.relation,
                         min_articles=args.min_articles, limit=args.limit, narrower=args.narrower)
     if args.json:
@@ -77,6 +84,8 @@ def cmd_links_build(args: argparse.Namespace) -> int:
     report = build_links(settings(args).retrieval, progress=not args.quiet, rebuild=args.rebuild,
                          indexing=not args.text_only)
     rate = f", {report['abstracts_per_s']} abstracts/s" if report["abstracts_per_s"] else ""
+    if report.get("resumed_at") is not None:
+        rate += f"; resumed an interrupted build at {report['resumed_at']:,} articles"
     print(f"links: {report['articles']:,} articles mined ({report['new_articles']:,} new, "
           f"{report['new_pairs']:,} drug–disease pairs scored, {report['new_indexed']:,} links from PubMed indexing) "
           f"in {report['seconds']} s{rate} -> {report['path']}", file=sys.stderr)
@@ -84,7 +93,7 @@ def cmd_links_build(args: argparse.Namespace) -> int:
 
 
 def cmd_links_hypotheses(args: argparse.Namespace) -> int:
-    hyps = _link_table(args).hypotheses(args.disease, limit=args.limit)
+    hyps = _link_table(args, disease=args.disease).hypotheses(args.disease, limit=args.limit)
     if args.json:
         print_json(hyps)
         return EXIT_OK
@@ -150,7 +159,9 @@ def register(sub: Any, shared: argparse.ArgumentParser) -> None:
                        help="JSON list of {drug, disease|target, relation, score, n_articles, pmids, sources, evidence}")
     links.set_defaults(func=cmd_links)
     lsub = links.add_subparsers(dest="action", metavar="ACTION", required=False)
-    p = lsub.add_parser("build", parents=[shared], help="mine the indexed abstracts (only new ones; progress bar)")
+    p = lsub.add_parser("build", parents=[shared],
+                        help="mine the indexed abstracts (only new ones; progress bar); published whole when done, "
+                             "an interrupted build resumes")
     p.add_argument("--rebuild", action="store_true", help="mine every article again")
     p.add_argument("--text-only", action="store_true",
                    help="leave PubMed indexing out (text mining alone, as it is measured)")

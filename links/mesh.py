@@ -18,6 +18,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .errors import check_name_length
 from .vocab import natural, normalize
 
 logger = logging.getLogger(__name__)
@@ -118,8 +119,8 @@ class Thesaurus:
 
     def lookup(self, text: str, kinds: tuple[str, ...] | None = None) -> list[Descriptor]:
         """Descriptors whose name or an entry term equals `text` (after normalisation, either word
-        order); a preferred name first."""
-        form = normalize(text)
+        order); a preferred name first. NameTooLongError (before normalising) above MAX_NAME_CHARS."""
+        form = normalize(check_name_length(text))
         uis = list(self.by_form.get(form, ()))
         if not uis:
             return []

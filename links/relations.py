@@ -96,7 +96,7 @@ def _pair_features(text: str, sentences: list[tuple[int, int]], dm: list[Mention
         hyphen = text[first.end:second.start].lstrip()
         if hyphen.startswith("-"):
             f[f"{order}:hyphen={_stem(hyphen[1:].split()[0].lower()) if hyphen[1:].split() else ''}"] = 1.0
-        for w in set(_window(text, *sentences[s])):
+        for w in sorted(set(_window(text, *sentences[s]))):  # a fixed order: the same float sums in every process
             f[f"sentence={w}"] = 0.5
         if s == 0 and title_end:
             f["shared_in_title_sentence"] = 1.0

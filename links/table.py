@@ -1,298 +1,49 @@
-"""The link table: every scored drug–disease pair of the indexed articles and the links their MeSH
-indexing states, aggregated on query.
+"""The link table, read side: every scored drug–disease pair of the indexed articles and the links their
+MeSH indexing states, aggregated on query (the build: links/build.py; the file and how it is published
+whole: links/store.py).
 
-Stored in `LITMOL_HOME/links/<index name>.sqlite`, next to the index it was mined from. Two sources:
-  * text mining: `build_links` reads only PMID, title, abstract and year of each article (never its
-    MeSH headings), tags it, scores its candidate pairs (table `pairs`);
-  * PubMed indexing: a separate pass reads only the MeSH headings of the records that have them and
-    keeps the drug–disease and drug–target links they state (links/indexing.py; table `indexed`).
-    `indexing=False` leaves it out (how text mining is measured).
-A later build processes only articles added since, unless the vocabulary, the model or the rules
-changed (then it starts over).
+Stored in `LITMOL_HOME/links/<index name>.sqlite`, next to the index it was mined from. A reader opens only
+a table a build published whole (meta `complete`); one written in place by an older, interrupted build is
+refused with IncompleteLinksError. Every user-given name is refused above MAX_NAME_CHARS before any
+matching (NameTooLongError).
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import math
 import sqlite3
-import time
 from collections import defaultdict
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from litmol.retrieval.errors import BadQueryError, EmptyIndexError, RetrievalError
+from litmol.retrieval.errors import BadQueryError, RetrievalError
 from litmol.settings import RetrievalSettings
 
-from .indexing import DISEASE_RELATIONS, TARGET_RELATIONS, indexed_pairs
-from .mesh import Thesaurus
-from .relations import MODEL_FILE, RELATIONS, RelationModel, candidates
-from .tagger import Tagger
-from .vocab import (
-    SYNONYMS_FILE,
-    VOCAB_FILE,
-    Vocabulary,
-    default_vocabulary,
-    load_vocabulary,
-    natural,
-    normalize,
-    save_vocabulary,
+from .build import build_links, index_articles, index_headings
+from .errors import MAX_NAME_CHARS, IncompleteLinksError, LinksNotBuiltError, check_name_length
+from .indexing import TARGET_RELATIONS
+from .relations import RELATIONS
+from .store import (
+    COMPLETE,
+    FINGERPRINT,
+    SCHEMA,
+    code_fingerprint,
+    links_path,
+    read_meta,
+    vocabulary_cache,
 )
+from .vocab import Vocabulary, default_vocabulary, load_vocabulary, normalize
 
 logger = logging.getLogger(__name__)
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
-CREATE TABLE IF NOT EXISTS articles (pmid TEXT PRIMARY KEY, year INTEGER);
-CREATE TABLE IF NOT EXISTS pairs (
-    pmid TEXT NOT NULL, drug TEXT NOT NULL, disease TEXT NOT NULL,
-    p_treats REAL NOT NULL, p_causes REAL NOT NULL, relation TEXT NOT NULL, evidence TEXT
-);
-CREATE INDEX IF NOT EXISTS pairs_drug ON pairs(drug, relation);
-CREATE INDEX IF NOT EXISTS pairs_disease ON pairs(disease, relation);
-CREATE TABLE IF NOT EXISTS mentions (pmid TEXT NOT NULL, concept TEXT NOT NULL, n INTEGER NOT NULL);
-CREATE INDEX IF NOT EXISTS mentions_concept ON mentions(concept);
-CREATE INDEX IF NOT EXISTS mentions_pmid ON mentions(pmid);
-CREATE TABLE IF NOT EXISTS concepts (id TEXT PRIMARY KEY, name TEXT, type TEXT);
-CREATE TABLE IF NOT EXISTS indexed (
-    pmid TEXT NOT NULL, drug TEXT NOT NULL, other TEXT NOT NULL, relation TEXT NOT NULL, headings TEXT
-);
-CREATE INDEX IF NOT EXISTS indexed_drug ON indexed(drug, relation);
-CREATE INDEX IF NOT EXISTS indexed_other ON indexed(other, relation);
-CREATE TABLE IF NOT EXISTS names (form TEXT NOT NULL, id TEXT NOT NULL, preferred INTEGER NOT NULL);
-CREATE INDEX IF NOT EXISTS names_form ON names(form);
-CREATE TABLE IF NOT EXISTS trees (id TEXT NOT NULL, tree TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS trees_id ON trees(id);
-CREATE INDEX IF NOT EXISTS trees_tree ON trees(tree);
-"""
+__all__ = ["SCHEMA", "Link", "LinkTable", "LinksNotBuiltError", "build_links", "export_links", "index_articles",
+           "index_headings", "links_path", "vocabulary_cache"]
+
 RELATION_CHOICES = ("treats", "causes", "other", *TARGET_RELATIONS)
 INDEXING_P = 0.9  # what one article's indexing counts for in a link's noisy-OR score (a classifier's p for text)
 SOURCE_TEXT, SOURCE_INDEXING = "text mining", "PubMed indexing"
-
-
-class LinksNotBuiltError(EmptyIndexError):
-    """No link table yet for this index."""
-
-
-def _fingerprint() -> str:
-    from litmol.predictors.chem.lexicon import LEXICON_FILE
-
-    h = hashlib.sha256()
-    here = Path(__file__).parent  # the tagging and scoring code too: a new rule re-mines the table
-    for path in (VOCAB_FILE, SYNONYMS_FILE, MODEL_FILE, LEXICON_FILE, here / "tagger.py", here / "vocab.py",
-                 here / "relations.py", here / "indexing.py", here / "mesh.py", here / "table.py"):
-        h.update(path.read_bytes() if path.is_file() else b"")
-    return h.hexdigest()[:16]
-
-
-def links_path(settings: RetrievalSettings) -> Path:
-    return settings.home / "links" / f"{settings.index_name}.sqlite"
-
-
-def vocabulary_cache(table: Path) -> Path:
-    """Where a build leaves the vocabulary it tagged with (for this code, vocabulary and model), so that
-    opening the table does not rebuild it from the thesaurus (~3 s)."""
-    return table.parent / f"{table.stem}.vocabulary-{_fingerprint()}.json"
-
-
-def index_articles(settings: RetrievalSettings) -> tuple[int, Iterator[tuple[str, str, str, int | None]]]:
-    """(count, iterator of (pmid, title, abstract, year)) over the current index build.
-
-    The miner's only door to the corpus: the MeSH column is never selected (leakage rule).
-    """
-    from litmol.retrieval.index import read_manifest, verify_file
-
-    build, manifest = read_manifest(settings.index_root)
-    path = verify_file(build, manifest["metadata"], checksum=False)
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
-    count = int(conn.execute("SELECT COUNT(*) FROM docs").fetchone()[0])
-
-    def rows() -> Iterator[tuple[str, str, str, int | None]]:
-        try:
-            yield from conn.execute("SELECT pmid, title, abstract, year FROM docs ORDER BY row")
-        finally:
-            conn.close()
-
-    return count, rows()
-
-
-def index_headings(settings: RetrievalSettings) -> Iterator[tuple[str, list[dict]]]:
-    """(pmid, MeSH headings) of the records that have indexing: the indexing source's only door to the
-    corpus, kept apart from the miner's (`index_articles`)."""
-    from litmol.retrieval.index import read_manifest, verify_file
-
-    build, manifest = read_manifest(settings.index_root)
-    path = verify_file(build, manifest["metadata"], checksum=False)
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
-    try:
-        for pmid, mesh in conn.execute("SELECT pmid, mesh FROM docs WHERE mesh IS NOT NULL AND mesh != '[]' ORDER BY row"):
-            yield pmid, json.loads(mesh)
-    finally:
-        conn.close()
-
-
-def _heading_text(ui: str, name: str, mesh: list[dict]) -> str:
-    for h in mesh:
-        if h.get("ui") == ui or h.get("name") == name:
-            return h.get("name", name) + "".join(f"/{q}" for q in h.get("qualifiers") or ())
-    return name
-
-
-def _store_indexing(conn: sqlite3.Connection, settings: RetrievalSettings, pmids: set[str], vocab: Vocabulary,
-                    seen_concepts: set[str]) -> int:
-    """Keep the links the MeSH indexing of `pmids` states; returns how many."""
-    thesaurus = Thesaurus.load()
-    names_to_ids = {c.name.lower(): cid for cid, c in vocab.concepts.items()}
-    typed = dict(conn.execute("SELECT id, type FROM concepts").fetchall())
-    rows, n = [], 0
-    for pmid, mesh in index_headings(settings):
-        if pmid not in pmids:
-            continue
-        for p in indexed_pairs(mesh, thesaurus):
-            ids = []
-            for ui, name, kind in ((p.drug_ui, p.drug, "drug"), (p.other_ui, p.other,
-                                                                 "disease" if p.relation in DISEASE_RELATIONS else "target")):
-                cid = ui if ui in vocab.concepts or not names_to_ids.get(name.lower()) else names_to_ids[name.lower()]
-                cid = cid or f"mesh:{name.lower()}"
-                # new, a receptor the miner typed chemical, or a heading it typed other ("Morphine Dependence")
-                if cid not in seen_concepts or kind == "target" or typed.get(cid) == "other":
-                    d = thesaurus.get(cid) if thesaurus is not None else None
-                    concept = vocab.concepts.get(cid)
-                    label = concept.label if concept is not None else d.label if d is not None else name
-                    conn.execute("INSERT OR REPLACE INTO concepts VALUES (?,?,?)", (cid, label, kind))
-                    seen_concepts.add(cid)
-                    typed[cid] = kind
-                ids.append(cid)
-            evidence = f"{_heading_text(p.drug_ui, p.drug, mesh)} × {_heading_text(p.other_ui, p.other, mesh)}"
-            rows.append((pmid, ids[0], ids[1], p.relation, evidence))
-            n += 1
-        if len(rows) >= 2000:
-            conn.executemany("INSERT INTO indexed VALUES (?,?,?,?,?)", rows)
-            rows.clear()
-    conn.executemany("INSERT INTO indexed VALUES (?,?,?,?,?)", rows)
-    conn.commit()
-    return n
-
-
-def _store_mesh_names(conn: sqlite3.Connection) -> int:
-    """MeSH names, entry terms (either word order) and tree numbers of the table's concepts, so that a query
-    resolves "infantile diarrhea" or gathers narrower headings without loading the thesaurus."""
-    thesaurus = Thesaurus.load()
-    conn.executescript("DELETE FROM names; DELETE FROM trees;")
-    if thesaurus is None:
-        return 0
-    names, trees = [], []
-    for (cid,) in conn.execute("SELECT id FROM concepts").fetchall():
-        d = thesaurus.get(cid)
-        if d is None:
-            continue
-        for i, text in enumerate((d.name, *d.entry_terms)):
-            for form in {" ".join(normalize(text)), " ".join(normalize(natural(text)))}:
-                if form:
-                    names.append((form, cid, int(i == 0)))
-        trees += [(cid, t) for t in d.trees]
-    conn.executemany("INSERT INTO names VALUES (?,?,?)", names)
-    conn.executemany("INSERT INTO trees VALUES (?,?)", trees)
-    conn.commit()
-    return len(names)
-
-
-def build_links(settings: RetrievalSettings | None = None, progress: bool = True, rebuild: bool = False,
-                vocab: Vocabulary | None = None, model: RelationModel | None = None,
-                indexing: bool = True) -> dict[str, Any]:
-    """Mine the index's articles into the link table (only new ones unless `rebuild`); with `indexing`,
-    also keep the links their MeSH indexing states."""
-    from tqdm import tqdm
-
-    settings = settings or RetrievalSettings()
-    t0 = time.perf_counter()
-    total, rows = index_articles(settings)
-    default = vocab is None
-    vocab = vocab or default_vocabulary()
-    model = model or RelationModel.load()
-    tagger = Tagger(vocab)
-    approved = vocab.approved_ids()
-    path = links_path(settings)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if default:
-        cache = vocabulary_cache(path)
-        for stale in path.parent.glob(f"{path.stem}.vocabulary-*.json"):
-            if stale != cache:
-                stale.unlink(missing_ok=True)
-        if not cache.is_file():
-            save_vocabulary(vocab, cache)
-    conn = sqlite3.connect(path)
-    conn.executescript(SCHEMA)
-    fingerprint = _fingerprint() + ("+indexing" if indexing else "")
-    held = conn.execute("SELECT value FROM meta WHERE key='fingerprint'").fetchone()
-    if rebuild or (held and held[0] != fingerprint):
-        logger.info("vocabulary, model or sources changed: mining every article again")
-        conn.executescript("DELETE FROM articles; DELETE FROM pairs; DELETE FROM mentions; DELETE FROM concepts; "
-                           "DELETE FROM indexed; DELETE FROM names; DELETE FROM trees;")
-    done = {r[0] for r in conn.execute("SELECT pmid FROM articles")}
-    new_articles = new_pairs = 0
-    seen_concepts: set[str] = {r[0] for r in conn.execute("SELECT id FROM concepts")}
-    mined_t = 0.0
-    batch_pairs, batch_mentions, batch_articles = [], [], []
-
-    def flush() -> None:
-        conn.executemany("INSERT INTO pairs VALUES (?,?,?,?,?,?,?)", batch_pairs)
-        conn.executemany("INSERT INTO mentions VALUES (?,?,?)", batch_mentions)
-        conn.executemany("INSERT OR REPLACE INTO articles VALUES (?,?)", batch_articles)
-        conn.commit()
-        batch_pairs.clear()
-        batch_mentions.clear()
-        batch_articles.clear()
-
-    with tqdm(total=total, desc="mining links", unit="abstract", disable=not progress, initial=len(done)) as bar:
-        for pmid, title, abstract, year in rows:
-            if pmid in done:
-                continue
-            t1 = time.perf_counter()
-            mentions = tagger.tag(_text(title, abstract))
-            counts: dict[str, int] = defaultdict(int)
-            for m in mentions:
-                counts[m.concept] += 1
-            cands = model.score(candidates(title, abstract, lambda _t, tagged=mentions: tagged, approved))
-            mined_t += time.perf_counter() - t1
-            for c in cands:
-                batch_pairs.append((pmid, c.drug, c.disease, c.probs["treats"], c.probs["causes"], model.label(c.probs),
-                                    c.evidence))
-            batch_mentions.extend((pmid, cid, n) for cid, n in counts.items())
-            for cid in counts.keys() - seen_concepts:
-                concept = vocab.concepts[cid]
-                conn.execute("INSERT OR REPLACE INTO concepts VALUES (?,?,?)", (cid, concept.label, concept.type))
-                seen_concepts.add(cid)
-            batch_articles.append((pmid, year))
-            new_articles += 1
-            new_pairs += len(cands)
-            if len(batch_articles) >= 500:
-                flush()
-            bar.update(1)
-    flush()
-    added = {r[0] for r in conn.execute("SELECT pmid FROM articles")} - done
-    new_indexed = _store_indexing(conn, settings, added, vocab, seen_concepts) if indexing and added else 0
-    if added or not conn.execute("SELECT 1 FROM names LIMIT 1").fetchone():
-        _store_mesh_names(conn)
-    conn.execute("INSERT OR REPLACE INTO meta VALUES ('fingerprint', ?)", (fingerprint,))
-    conn.execute("INSERT OR REPLACE INTO meta VALUES ('thresholds', ?)", (json.dumps(model.thresholds),))
-    conn.commit()
-    n_articles = conn.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
-    conn.close()
-    return {"path": str(path), "articles": n_articles, "new_articles": new_articles, "new_pairs": new_pairs,
-            "new_indexed": new_indexed, "seconds": round(time.perf_counter() - t0, 2),
-            "abstracts_per_s": round(new_articles / mined_t, 1) if mined_t else None}
-
-
-def _text(title: str, abstract: str) -> str:
-    title = (title or "").strip()
-    if title and not title.endswith((".", "?", "!")):
-        title += "."
-    return f"{title} {(abstract or '').strip()}".strip()
 
 
 @dataclass
@@ -328,22 +79,28 @@ class LinkTable:
     def __init__(self, path: Path, vocab: Vocabulary | None = None) -> None:
         if not path.is_file():
             raise LinksNotBuiltError(f"no link table at {path}; build it with `litmol links build`")
+        meta = read_meta(path)
+        if not meta.get(COMPLETE):
+            raise IncompleteLinksError(f"the link table {path} is incomplete (an interrupted or older build wrote "
+                                       "it); run `litmol links build`")
         self.path = path
         self.conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
-        cache = vocabulary_cache(path)
+        code = meta.get(FINGERPRINT, "").split("+")[0]
+        cache = vocabulary_cache(path, code)  # the vocabulary this table was tagged with
         if vocab is None and cache.is_file():
             try:
                 vocab = load_vocabulary(cache)
             except (OSError, ValueError, KeyError, TypeError) as err:
                 logger.warning("vocabulary cache %s unreadable (%s): building the vocabulary", cache, err)
+        elif vocab is None and code != code_fingerprint():
+            logger.warning("%s was mined by other code and its vocabulary is gone: run `litmol links build`", path)
         self.vocab = vocab or default_vocabulary()
         self.names = {cid: (name, kind) for cid, name, kind in self.conn.execute("SELECT id, name, type FROM concepts")}
         self.n_articles = int(self.conn.execute("SELECT COUNT(*) FROM articles").fetchone()[0])
         if not self.n_articles:
             raise LinksNotBuiltError(f"{path} holds no articles; build it with `litmol links build`")
-        has_indexed = self.conn.execute("SELECT name FROM sqlite_master WHERE name='indexed'").fetchone()
-        self.n_indexed = int(self.conn.execute("SELECT COUNT(*) FROM indexed").fetchone()[0]) if has_indexed else 0
-        self.has_mesh_names = bool(self.conn.execute("SELECT name FROM sqlite_master WHERE name='names'").fetchone())
+        self.n_indexed = int(self.conn.execute("SELECT COUNT(*) FROM indexed").fetchone()[0])
+        self.has_mesh_names = bool(self.conn.execute("SELECT 1 FROM names LIMIT 1").fetchone())
 
     @classmethod
     def open(cls, settings: RetrievalSettings | None = None) -> LinkTable:
@@ -358,15 +115,16 @@ class LinkTable:
     def resolve(self, text: str, kind: str) -> str:
         """The concept id a user's drug, disease or target name denotes: the miner's vocabulary, then MeSH
         headings and entry terms in either word order ("infantile diarrhea" = Diarrhea, Infantile), then
-        close spellings; BadQueryError with suggestions when nothing matches."""
-        text = (text or "").strip()
+        close spellings; BadQueryError with suggestions when nothing matches, NameTooLongError (before any
+        matching) for a name longer than MAX_NAME_CHARS."""
+        text = check_name_length((text or "").strip(), kind)
         if not text:
             raise BadQueryError(f"empty {kind} name")
         types = {"drug": ("drug", "chemical"), "disease": ("disease",), "target": ("target",)}[kind]
         concept = self.vocab.lookup(text, types) if kind != "target" else None
         if concept is None and kind == "disease":  # "Parkinson's", "Cushing": the eponym alone
-            concept = next((c for suffix in (" disease", " syndrome")
-                            if (c := self.vocab.lookup(text + suffix, types)) is not None), None)
+            concept = next((c for suffix in (" disease", " syndrome") if len(text + suffix) <= MAX_NAME_CHARS
+                            and (c := self.vocab.lookup(text + suffix, types)) is not None), None)
         if concept is None and kind == "drug":  # brand names, salts and typos through the drug lexicon
             from litmol.predictors.chem.lexicon import default_lexicon
 
@@ -566,14 +324,18 @@ def export_links(table: LinkTable, path: Path, fmt: str, relation: str | None = 
     if fmt == "csv":
         import csv
 
+        from litmol.spreadsheet import (
+            escape_cells,  # names and sentences from abstracts: never formulas
+        )
+
         with path.open("w", newline="") as fh:
             w = csv.writer(fh)
             w.writerow(["drug", "drug_id", "disease", "disease_id", "relation", "score", "n_articles", "first_year",
                         "last_year", "pmids", "evidence"])
             for lk in links:
-                w.writerow([lk.drug, lk.drug_id, lk.disease, lk.disease_id, lk.relation, lk.score, lk.n_articles,
-                            lk.first_year or "", lk.last_year or "", " ".join(lk.pmids),
-                            " | ".join(f"PMID:{e['pmid']} {e['sentence']}" for e in lk.evidence[:1])])
+                w.writerow(escape_cells([lk.drug, lk.drug_id, lk.disease, lk.disease_id, lk.relation, lk.score,
+                                         lk.n_articles, lk.first_year or "", lk.last_year or "", " ".join(lk.pmids),
+                                         " | ".join(f"PMID:{e['pmid']} {e['sentence']}" for e in lk.evidence[:1])]))
     elif fmt == "graphml":
         import networkx as nx
 

@@ -23,6 +23,8 @@ from pathlib import Path
 
 from litmol.paths import CORPORA
 
+from .errors import check_name_length
+
 LINKS_DIR = CORPORA / "links"
 VOCAB_FILE = LINKS_DIR / "vocab.tsv"
 SYNONYMS_FILE = LINKS_DIR / "synonyms.tsv"
@@ -157,8 +159,9 @@ class Vocabulary:
         return frozenset(cid for cid, c in self.concepts.items() if c.approved)
 
     def lookup(self, text: str, types: tuple[str, ...] | None = None) -> Concept | None:
-        """The concept whose surface form equals `text` (after normalisation), if any."""
-        cid = self.by_form.get(normalize(text))
+        """The concept whose surface form equals `text` (after normalisation), if any; NameTooLongError
+        (before normalising) for a text longer than MAX_NAME_CHARS."""
+        cid = self.by_form.get(normalize(check_name_length(text)))
         if cid is None or (types and self.concepts[cid].type not in types):
             return None
         return self.concepts[cid]

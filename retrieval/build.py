@@ -9,7 +9,7 @@ import logging
 import os
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -48,15 +48,16 @@ class BuildLockedError(RetrievalError, RuntimeError):
 
 
 @contextlib.contextmanager
-def build_lock(root: Path) -> Iterator[None]:
-    """One writer per index at a time (a second one fails at once with a clear message)."""
-    root.mkdir(parents=True, exist_ok=True)
-    with (root / ".build.lock").open("a+") as fh:
+def exclusive_lock(lock_file: Path, refuse: Callable[[str], Exception]) -> Iterator[None]:
+    """Hold `lock_file` (flock, our pid written in it) for one writer at a time; a second writer fails at
+    once with `refuse(pid of the holder)`. The index build and the link-table build both use it."""
+    lock_file.parent.mkdir(parents=True, exist_ok=True)
+    with lock_file.open("a+") as fh:
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as exc:
             fh.seek(0)
-            raise BuildLockedError(f"another build of {root.name} is running (pid {fh.read().strip() or '?'})") from exc
+            raise refuse(fh.read().strip() or "?") from exc
         fh.seek(0)
         fh.truncate()
         fh.write(str(os.getpid()))
@@ -65,6 +66,12 @@ def build_lock(root: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def build_lock(root: Path) -> contextlib.AbstractContextManager[None]:
+    """One writer per index at a time (a second one fails at once with a clear message)."""
+    return exclusive_lock(root / ".build.lock",
+                          lambda pid: BuildLockedError(f"another build of {root.name} is running (pid {pid})"))
 
 
 def _staging(root: Path) -> Path:
