@@ -5,7 +5,7 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 LITMOL  := $(BIN)/litmol
 
-.PHONY: run test test-fast lint index install bench
+.PHONY: run test test-fast lint index install bench browser
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -47,7 +47,18 @@ run: index
 	$(LITMOL) links build
 	$(LITMOL) ui
 
-test: $(STAMP)
+# the browser test needs Debian's chromium: installed here when this runs as root with apt-get,
+# otherwise the test is skipped and the summary says so loudly
+browser:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing Debian's chromium for the browser test"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null 2>&1 || \
+	    { apt-get update -q >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null 2>&1; } || \
+	    echo "WARNING: chromium could not be installed: the browser test will be SKIPPED"; \
+	  else echo "WARNING: chromium is not installed (apt-get install chromium): the browser test will be SKIPPED"; fi; }
+
+test: $(STAMP) browser
 	$(BIN)/python -m pytest -q
 
 # everything but the `slow` tests (the local LLM, training): about 3 minutes on 2 cores

@@ -21,6 +21,7 @@ from typing import Any
 
 from langchain_core.messages import AIMessage, ToolMessage
 
+from .structures import SMILES_SIGNS, SMILES_TOKEN, canonical
 from .tools import tool_failed
 
 BBB_WORDS = re.compile(r"\bbbb\b|blood[- ]brain|\bbrain\b|\bcns\b|central nervous|neuro-?penetra", re.IGNORECASE)
@@ -120,21 +121,12 @@ def reconcile(answer: str, question: str, turn: list[Any]) -> tuple[str, bool]:
 
 DESIGN_TOOL = "propose_candidates"
 CANDIDATE_LINE = re.compile(r"^\s*\d+\.\s+(\S+)\s+score\b", re.MULTILINE)
-SMILES_TOKEN = re.compile(r"(?<![\w/])[A-Za-z0-9@+\-\[\]\(\)=#%/\\.]{5,}")
-SMILES_SIGNS = re.compile(r"[()\[\]=#@]|[a-z]\d|\d[a-zA-Z]|^[CNOcnos]{5,}$")
 PREDICTION_WORDS = re.compile(r"predict|model", re.IGNORECASE)
 CAVEAT = "These are model predictions, not measurements."
 
 
 def _canonical(text: str) -> str | None:
-    from rdkit import Chem
-
-    from litmol.predictors.chem.mol import quiet_rdkit
-
-    with quiet_rdkit():
-        mol = Chem.MolFromSmiles(text.strip(".,;:"))
-    return Chem.MolToSmiles(mol) if mol is not None and mol.GetNumAtoms() >= 4 else None
-
+    return canonical(text.strip(".,;:"), min_atoms=4)
 
 def answer_structures(answer: str) -> set[str]:
     """Canonical SMILES of the structures written in an answer (tokens that look like and parse as SMILES)."""

@@ -28,6 +28,7 @@ from litmol.settings import AgentSettings
 from .citations import verify_citations
 from .consistency import designed_structures, reconcile
 from .evidence import ground
+from .structures import check_structures
 from .tools import ANSWER_TOOL, LOOKUP_FAILED, TOOLS, ToolContext, retrieved_pmids, tool_failed
 from .untrusted import check_answer
 
@@ -263,6 +264,7 @@ def summarize_run(messages: list[Any], started: float, read_article: Callable[[s
     retrieved = retrieved_pmids(turn)
     articles = {p: read_article(p) for p in sorted(retrieved)}
     text = check_answer(text, {p: f"{a['title']} {a['abstract']}" for p, a in articles.items()})
+    text = check_structures(text, question, turn)  # every SMILES shown parses to one a tool returned
     verified = verify_citations(text, retrieved)
     results = {m.tool_call_id: m for m in turn if isinstance(m, ToolMessage)}
     calls = []

@@ -184,7 +184,18 @@ def resolve_molecule(name: str) -> str:
         name: Drug name as the user wrote it, e.g. "aspirin" or "metformin hydrochloride".
     """
     from litmol.predictors import default_lexicon
+    from litmol.predictors.chem.lexicon import MAX_NAME_CHARS
+    from litmol.predictors.chem.resolve import resolve_input
+    from litmol.predictors.chem.smiles_checks import preview
 
+    name = str(name).strip()
+    if len(name) > MAX_NAME_CHARS:  # before any matching: fuzzy lookup time grows with the name
+        return (f"resolve_molecule failed: a name of {len(name):,} characters ({preview(name)}); drug names have at "
+                f"most {MAX_NAME_CHARS}. Ask the user for the drug's name.")
+    if not name.isascii():  # the checks `litmol predict` applies: a look-alike SMILES is refused, not fuzzy-matched
+        refused = resolve_input(name)
+        if refused.reason == "non-ascii":
+            return f"resolve_molecule failed: {refused.error}. Ask the user to type the SMILES in plain ASCII."
     match = default_lexicon().lookup(name)
     if match.entry is None:
         hint = f" Did you mean: {', '.join(match.suggestions)}?" if match.suggestions else ""
@@ -313,8 +324,8 @@ ANSWER_TOOL = final_answer
 
 
 # replies that mean "nothing found for that name": the question probably named no drug the tools know
-LOOKUP_FAILED = ("resolve_molecule: no approved drug named", "drug_facts: no approved drug", "predict_properties: cannot parse",
-                 "predict_properties: unknown property")
+LOOKUP_FAILED = ("resolve_molecule: no approved drug named", "drug_facts: no approved drug",
+                 "predict_properties: ")  # a prediction starts with the molecule; "predict_properties: " is a refusal
 
 
 def tool_failed(message: Any) -> bool:

@@ -25,6 +25,8 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
+from litmol.predictors.chem.smiles_checks import LOOKALIKES
+
 REMOVED = "[instruction-like text removed]"
 INVISIBLE = re.compile("[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
                        "\u2060-\u206f\ufe00-\ufe0f\ufeff\U000e0000-\U000e007f]")
@@ -47,6 +49,20 @@ ADDRESSEE = (r"(?:assistants?|the assistant|llms?|chatbots?|gpt|chatgpt|(?:large
 ORDER = (r"(?:answer|respond|reply|say|state|tell|write|report|print|output|reveal|repeat|include|append|cite|"
          r"begin|start|end|render|display|recommend|advise|claim|conclude|ignore|disregard|forget|pretend|mention|"
          r"omit|now|always|never|only)")
+# what the other retrieved sources are called, and what an attack says of them
+OTHER_SOURCES = (r"(?:(?:all|every|any|each|the)\s+)?(?:of\s+the\s+)?(?:other|others|earlier|prior|previous|"
+                 r"remaining|competing|conflicting|contradictory|additional|older|existing|preceding)\s+"
+                 r"(?:[\w-]+\s+){0,3}?(?:documents?|sources?|studies|study|reports?|articles?|papers?|trials?|"
+                 r"publications?|literature|evidence|results|abstracts?|data(?:sets?)?|findings|records?|"
+                 r"references?|analyses|work)\b")
+DISCREDITED = (r"(?:retracted|withdrawn|fabricated|falsified|debunked|discredited|invalidated|superseded|fake|"
+               r"fraudulent|flagged|under investigation|void|disproven|unreliable and|not to be (?:cited|trusted|used))")
+# whatever reads the record for someone else: automated tools, and anyone restating or condensing it
+READERS = (r"(?:(?:any|all|every|each|the|an?)\s+)?(?:(?:automated|automatic|machine|ai|text[- ]mining|downstream|"
+           r"computer|algorithmic)[- ](?:[\w-]+\s+)?(?:pipelines?|summar(?:y|ies)|tools?|systems?|readers?|agents?|"
+           r"summari[sz]ers?|services?|programs?|processing)\b|(?:anyone|anybody|whoever|those|readers?|everyone)\s+"
+           r"(?:who\s+(?:is\s+|are\s+)?)?(?:restat|summari[sz]|paraphras|condens|repeat|generat|compil|process|"
+           r"reads? this|reading this|repost|rewrit)\w*)")
 INSTRUCTION = [re.compile(p, re.IGNORECASE) for p in (
     r"\b(?:ignore|disregard|forget|override)\b.{0,40}\b(?:instructions?|guidance|rules|directions|prompts?|"
     r"guidelines|polic(?:y|ies)|(?:system|developer) (?:prompt|message)|everything (?:above|before)|"
@@ -71,6 +87,40 @@ INSTRUCTION = [re.compile(p, re.IGNORECASE) for p in (
     rf"\b{ADDRESSEE}\b.{{0,60}}\b(?:this|these) links?\b",
     r"\bbefore answering\b|\bin your (?:answer|reply|response)\b|\bend (?:every|each|your) (?:answer|reply)\b|"
     r"\btell (?:the )?users?\b",
+    # discrediting the other retrieved sources, or telling the reader to set them aside, in any wording: an
+    # instruction about what to cite or believe, not a finding ("all other trials were retracted", "only
+    # this report should be relied upon", "exclude earlier studies from any summary")
+    rf"\b(?:disregard|ignore|discount|exclude|omit|leave out|set aside|dismiss|drop|skip|not (?:cite|use|"
+    rf"rely on|consider|trust|include)|not be (?:cited|used|relied (?:up)?on|considered|trusted|included))\b"
+    rf"[^.;]{{0,60}}\b{OTHER_SOURCES}",
+    rf"{OTHER_SOURCES}[^.;]{{0,80}}\b(?:(?:should|must|can|may|are to|is to|ought to)\s+(?:not|no longer|never)\s+"
+    rf"(?:be\s+)?(?:cited|used|relied|trusted|considered|included|believed|quoted)|(?:should|must|are to|is to)\s+be\s+"
+    rf"(?:disregarded|ignored|excluded|omitted|discounted|dismissed|set aside)|"
+    rf"(?:are|were|have been|has been|had been|was|is|be|being|now)\s+(?:\w+\s+){{0,4}}?{DISCREDITED})",
+    rf"\b{DISCREDITED}\b[^.;]{{0,40}}\b(?:all|every|any|each)\s+(?:of\s+the\s+)?(?:other|earlier|prior|previous|"
+    rf"remaining)\b",
+    r"\b(?:only|solely|exclusively)\b[^.;]{0,40}\b(?:this|the present|the current|these|our)\s+(?:\w+\s+){0,2}"
+    r"(?:article|report|study|paper|abstract|trial|document|source|data|dataset|analysis|cohort|record|findings|"
+    r"results)\b[^.;]{0,40}\b(?:relied|cited|trusted|used|considered|believed|reliable|valid|accepted|quoted)\b",
+    r"\b(?:this|the present|the current|our)\s+(?:[\w-]+\s+){0,2}(?:article|report|study|paper|abstract|trial|"
+    r"analysis|cohort|record|work)\s+(?:is|as|remains|constitutes|represents)\s+(?:the\s+)?(?:sole|only|single)\s+"
+    r"(?:valid|reliable|trustworthy|authoritative|credible|legitimate|accurate|citable)\b",
+    r"\bsupersedes?\s+(?:all|every|any|the entire|the whole)\b|\b(?:all|every)\s+(?:\w+\s+){0,3}(?:literature|"
+    r"studies|reports|trials|publications)\s+(?:is|are)\s+(?:now\s+)?(?:superseded|obsolete|void|invalid)\b",
+    # orders to whatever condenses the record: automated pipelines, summaries, tools; "anyone restating these
+    # results"; the reader's verdict ("your conclusion must be no")
+    rf"\b(?:meant|intended|addressed|directed|written)\s+(?:for|to|at)\s+(?:any|all|every|each|the)?\s*{READERS}",
+    rf"{READERS}[^.]{{0,60}}\b(?:must|should|shall|are to|is to|have to|has to|need to|needs to|are asked to|"
+    rf"are required to|ought to)\s+(?:not\s+|always\s+|never\s+|also\s+|only\s+)*(?:state|say|report|describe|tell|"
+    rf"answer|reply|respond|write|conclude|present|mention|include|omit|cite|ignore|disregard|exclude|treat|regard|"
+    rf"recommend|advise|claim|call|summari[sz]e|emphasi[sz]e|label|classify|list|output|add|append|repeat|stress|"
+    rf"insist|assert|drop|leave)\b",
+    rf"\b(?:for|to)\s+{READERS}[^.:]{{0,40}}:",
+    r"\byour\s+(?:verdict|answer|conclusion|reply|response|summary|output|message|recommendation)\b",
+    r"^\W*(?:(?:when|if|whenever|before|after|while)\b[^,]{0,60},\s*)?(?:recommend|tell|say|state|claim|insist|"
+    r"assert|assure|reassure|promise)\s+(?:that\b|users?\b|readers?\b|them\b|everyone\b|anyone\b|people\b|"
+    r"[^.]{0,60}\bby name\b)",
+    r"\brecommend\b[^.]{0,60}\bby (?:its )?(?:brand )?name\b",
     # the same orders in other languages (French, Spanish, Italian, Portuguese, German)
     r"\b(?:ignore[zr]?|ignora|ignorar|ignorieren?|ignoriere|vergiss|oubliez)\b.{0,40}\b(?:instructions?|"
     r"instrucciones|istruzioni|instruções|anweisungen|consignes|indicaciones)\b",
@@ -94,9 +144,30 @@ def normalize(text: str) -> str:
     return CONTROL.sub(" ", INVISIBLE.sub("", text))
 
 
+# letters written to look like others (Cyrillic and Greek look-alikes, leetspeak digits): folded only in the copy
+# of a sentence that detection reads, never in what the model sees
+_LOOKALIKE = str.maketrans({**LOOKALIKES, "α": "a", "ε": "e", "ι": "i", "ο": "o", "ρ": "p", "τ": "t", "υ": "u",
+                            "ν": "v", "κ": "k", "χ": "x", "ѕ": "s"})
+_LEET = str.maketrans("013457@$", "oieastas")
+_SPACED = re.compile(r"(?<!\S)(?:[A-Za-z0-9] ){7,}[A-Za-z0-9](?!\S)")  # "a n s w e r  y e s": obfuscation
+_LEET_WORD = re.compile(r"\b(?=[A-Za-z0-9]*[A-Za-z])(?=[A-Za-z0-9]*[013457])[A-Za-z0-9]{3,}\b")
+
+
+def _detection_form(sentence: str) -> str:
+    """The sentence as detection reads it: look-alike letters folded to ASCII, leetspeak words spelled out."""
+    folded = sentence.translate(_LOOKALIKE)
+    return _LEET_WORD.sub(lambda m: m.group(0).translate(_LEET), folded)
+
+
 def is_instruction(sentence: str) -> bool:
-    """Whether a sentence reads as an order to the model rather than a statement about the world."""
-    return any(p.search(sentence) for p in INSTRUCTION)
+    """Whether a sentence reads as an order to the model rather than a statement about the world (also
+    when written with look-alike letters or leetspeak, or spelled out a character at a time)."""
+    if _SPACED.search(sentence):
+        return True
+    if any(p.search(sentence) for p in INSTRUCTION):
+        return True
+    folded = _detection_form(sentence)
+    return folded != sentence and any(p.search(folded) for p in INSTRUCTION)
 
 
 def sentences(text: str) -> list[str]:
@@ -147,7 +218,9 @@ ANSWER_MARKUP = [
     (re.compile(r"!\[[^\]]*\]\([^)]*\)"), ""),
     (re.compile(r"<!--.*?(?:-->|$)", re.DOTALL), ""),
     (re.compile(r"</?[A-Za-z][A-Za-z0-9_:-]{0,30}(?:\s[^<>]*)?/?>"), ""),
-    (re.compile(r"\[([^\]]*)\]\((?!https://pubmed\.ncbi\.nlm\.nih\.gov/)[^)]*\)"), r"\1"),
+    # a markdown link goes somewhere (a scheme, //, www.); "[C@H](O)" in a SMILES is not a link
+    (re.compile(r"\[([^\]]*)\]\((?!https://pubmed\.ncbi\.nlm\.nih\.gov/)\s*(?:[A-Za-z][A-Za-z0-9+.-]*:|//|www\.)"
+                r"[^)]*\)"), r"\1"),
     (re.compile(r"(?:https?|ftp)://(?!pubmed\.ncbi\.nlm\.nih\.gov/)\S+|\bwww\.\S+", re.I), "[link removed]"),
 ]
 

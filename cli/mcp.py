@@ -6,7 +6,11 @@ import argparse
 import sys
 from typing import Any
 
-from .common import EXIT_OK, positive, settings
+from litmol.agent.mcp_server import CALL_TIMEOUT_S
+
+from .common import EXIT_OK, bounded, positive, settings
+
+seconds = bounded(float, "a number of seconds", 1, 86_400, "must be between 1 and 86400 seconds")
 
 CLIENT_CONFIG = """{
   "mcpServers": {
@@ -17,15 +21,14 @@ CLIENT_CONFIG = """{
 
 def cmd_mcp(args: argparse.Namespace) -> int:
     from litmol.agent.mcp_server import serve_http, serve_stdio
-    from litmol.agent.tools import ToolContext
 
-    context = ToolContext(settings(args))  # the index named by --index, the predictors of the settings
+    chosen = settings(args)  # the index named by --index, the predictors of the settings
     if args.transport == "stdio":
-        serve_stdio(context)  # stdout carries the protocol: everything else goes to stderr
+        serve_stdio(chosen, args.call_timeout)  # stdout carries the protocol: everything else goes to stderr
     else:
         print(f"litmol MCP server on http://{args.host}:{args.port}/mcp (streamable HTTP); Ctrl-C stops it",
               file=sys.stderr)
-        serve_http(args.host, args.port, context)
+        serve_http(args.host, args.port, chosen, timeout_s=args.call_timeout)
     return EXIT_OK
 
 
@@ -44,4 +47,7 @@ def register(sub: Any, shared: argparse.ArgumentParser) -> None:
     p.add_argument("--host", choices=["127.0.0.1", "0.0.0.0", "::"], default="127.0.0.1",
                    help="interface for --transport http (default 127.0.0.1; 0.0.0.0 exposes the tools to the network)")
     p.add_argument("--port", type=positive, default=8200, help="TCP port for --transport http (default 8200)")
+    p.add_argument("--call-timeout", type=seconds, default=CALL_TIMEOUT_S, metavar="SECONDS",
+                   help=f"stop a tool call after this long (default {CALL_TIMEOUT_S:.0f}; the call's worker process is "
+                   "killed and a fresh one takes the next call)")
     p.set_defaults(func=cmd_mcp)

@@ -22,5 +22,14 @@ class UnknownPredictorError(PredictorError, LookupError):
     """No predictor is registered under this name."""
 
 
+def quoted_names(names: list[str], limit: int = 5) -> str:
+    """Names a caller sent, for an error message: each cut to 60 characters (a 1 MB name is not echoed
+    back), at most `limit` of them."""
+    from .chem.smiles_checks import preview
+
+    shown = ", ".join(preview(str(n)) for n in names[:limit])
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
 class TrainingDataError(PredictorError, ValueError):
     """A training table or its options are unusable (missing column, too few rows, bad labels)."""

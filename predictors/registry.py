@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from .chem.descriptors import DESCRIPTORS, PropertyInfo
-from .errors import UnknownPredictorError
+from .errors import UnknownPredictorError, quoted_names
 
 logger = logging.getLogger(__name__)
 
@@ -81,7 +81,7 @@ def agent_property_names(predictors: Sequence[str] = AGENT_PREDICTORS) -> tuple[
     names: list[str] = []
     for name in predictors:
         if name not in AGENT_PREDICTORS:
-            raise UnknownPredictorError(f"{name!r} is not an agent predictor; those are {', '.join(AGENT_PREDICTORS)}")
+            raise UnknownPredictorError(f"{quoted_names([name])} is not an agent predictor; those are {', '.join(AGENT_PREDICTORS)}")
         try:
             names += get_predictor(name).agent_properties
         except UnknownPredictorError:
@@ -99,7 +99,7 @@ def get_predictor(name: str) -> Predictor:
     """The (cached) predictor registered as `name`; heavy models load on first predict."""
     _load_builtin()
     if name not in PREDICTORS:
-        raise UnknownPredictorError(f"no predictor named {name!r}; known: {', '.join(sorted(PREDICTORS))}")
+        raise UnknownPredictorError(f"no predictor named {quoted_names([name])}; known: {', '.join(sorted(PREDICTORS))}")
     if name not in _INSTANCES:
         _INSTANCES[name] = PREDICTORS[name]()
     return _INSTANCES[name]

@@ -38,6 +38,7 @@ from .store import MetadataStore
 logger = logging.getLogger(__name__)
 
 MANIFEST = "manifest.json"
+MAX_QUERY_CHARS = 2_000  # a question or keywords; longer text is refused before tokenizing or matching
 FORMAT_VERSION = 1
 
 
@@ -234,6 +235,9 @@ class PassageIndex:
         query = (query or "").strip()
         if not query:
             raise BadQueryError("empty query")
+        if len(query) > MAX_QUERY_CHARS:
+            raise BadQueryError(f"query of {len(query):,} characters; the limit is {MAX_QUERY_CHARS:,} "
+                                "(ask with keywords or a question)")
         if mode not in MODES:
             raise BadQueryError(f"unknown search mode {mode!r}; use one of {', '.join(MODES)}")
         if not 1 <= k <= MAX_RESULTS:

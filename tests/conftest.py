@@ -94,3 +94,16 @@ def small_index(built_home, slice_records, tmp_path_factory):
     build_index([str(corpus)], RetrievalSettings(home=built_home, index_name="small", checkpoint_rows=64),
                 progress=False)
     return built_home, {r.pmid for r in records}
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    """Skipped tests are said loudly at the end, with the reason (a missing browser, no GPU): a green run
+    that skipped a test did not check what that test checks."""
+    skipped = terminalreporter.stats.get("skipped", [])
+    if not skipped:
+        return
+    terminalreporter.write_sep("!", f"{len(skipped)} TEST(S) SKIPPED: what they check was NOT checked", red=True,
+                               bold=True)
+    for report in skipped:
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        terminalreporter.write_line(f"SKIPPED {report.nodeid}: {reason}", red=True)

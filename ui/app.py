@@ -5,7 +5,7 @@ Links (mined drug–disease links). Each tab is its own module; this one assembl
 
 Every tab reads one agent session's context (the index named by its settings, its link table and
 predictors); the queue is bounded, so a request over the limit is told the app is busy instead of
-waiting forever.
+waiting forever, and a request body over 1 MB (20 MB for an upload) is refused with 413 (ui/limits.py).
 """
 
 from __future__ import annotations
@@ -63,8 +63,15 @@ def launch(session: AgentSession | None = None, host: str = "127.0.0.1", port: i
     """Build and serve the app; returns the Blocks (its `.local_url` once running). `session`: the agent
     session whose index, link table and predictors every tab uses; `endpoints`: the chat models a
     browser may pick (default: the local ones and LITMOL_UI_ENDPOINTS)."""
+    from starlette.middleware import Middleware
+
+    from .limits import BodyLimit
+
     app = build_app(session, factory, default_model, endpoints)
+    app_kwargs = dict(kwargs.pop("app_kwargs", None) or {})
+    app_kwargs["middleware"] = [*app_kwargs.get("middleware", []),
+                                Middleware(BodyLimit, upload_bytes=(MAX_UPLOAD_MB + 1) * 2**20)]
     app.launch(server_name=host, server_port=port, share=share, auth=auth, prevent_thread_lock=prevent_thread_lock,
                theme=gr.themes.Soft(), css=CSS, show_error=True, quiet=prevent_thread_lock,
-               max_file_size=f"{MAX_UPLOAD_MB}mb", **kwargs)
+               max_file_size=f"{MAX_UPLOAD_MB}mb", app_kwargs=app_kwargs, **kwargs)
     return app

@@ -21,8 +21,24 @@ TABLE_PROPERTIES = ("mw", "clogp", "tpsa", "hbd", "hba", "qed", "lipinski_pass",
 
 
 def link_citations(text: str) -> str:
-    """Markdown links to PubMed for each verified [PMID:n] in an answer."""
-    return CITATION.sub(lambda m: f"[[PMID:{m.group(1)}]]({PUBMED.format(m.group(1))})", text or "")
+    """Markdown links to PubMed for each verified [PMID:n] in an answer, and its SMILES as code: Markdown
+    would read "[C@H](O)" as a link and eat the backslashes of "F/C=C\\F"."""
+    return CITATION.sub(lambda m: f"[[PMID:{m.group(1)}]]({PUBMED.format(m.group(1))})", code_structures(text or ""))
+
+
+def code_structures(text: str) -> str:
+    """`text` with each SMILES it holds (a token that parses as one) in a Markdown code span."""
+    from litmol.agent.structures import SMILES_SIGNS, SMILES_TOKEN, canonical
+
+    def wrap(match: re.Match) -> str:
+        token = match.group(0).rstrip(".,;:")
+        while token.endswith(")") and token.count(")") > token.count("("):
+            token = token[:-1]
+        if not SMILES_SIGNS.search(token) or canonical(token) is None:
+            return match.group(0)
+        return f"`{token}`" + match.group(0)[len(token):]
+
+    return SMILES_TOKEN.sub(wrap, text)
 
 
 def sources_markdown(citations: list[dict[str, Any]], years: dict[str, Any] | None = None) -> str:
@@ -167,6 +183,7 @@ def message_text(content: Any) -> str:
 def plain_answer(shown: str) -> str:
     """The answer as the agent wrote it, from what the chat shows (no links, sources or timing)."""
     text = re.split(r"\n\n(?:\*\*Sources\*\*|<sub>)", shown, maxsplit=1)[0]
+    text = re.sub(r"`([^`\s]+)`", r"\1", text)  # SMILES shown as code
     return re.sub(r"\[\[PMID:(\d+)\]\]\([^)]*\)", r"[PMID:\1]", text)
 
 

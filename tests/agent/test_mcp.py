@@ -114,3 +114,53 @@ def test_mcp_help_shows_the_client_configuration(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "litmol.cli", "mcp", "--transport", "carrier-pigeon"],
                          capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and "invalid choice" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_a_call_past_its_limit_is_stopped_and_the_server_keeps_answering(links_home):
+    """The call's worker is killed at the limit (its CPU stops, not only the wait), tools/list and a small call
+    are answered while the long call runs, and a fresh worker takes the next call."""
+    import psutil
+    from mcp import Client
+    from mcp.client.stdio import StdioServerParameters
+
+    params = StdioServerParameters(command=sys.executable, args=["-m", "litmol.cli", "mcp", "--call-timeout", "8"],
+                                   env={**os.environ, "LITMOL_HOME": str(links_home)})
+    long_call = {"objectives": ["bbb>=0.9", "logs>=-2", "qed>=0.8"], "seeds": ["imatinib"], "n": 10}
+    timings: dict[str, float] = {}
+
+    async def main() -> None:
+        async with Client(params, read_timeout_seconds=240) as client:
+            # both workers up (started with the server) before timing anything
+            assert not (await client.call_tool("predict_properties", {"molecule": "caffeine"})).is_error
+            servers = [p for p in psutil.Process().children() if "mcp" in " ".join(p.cmdline())]
+            workers_before = {c.pid for s in servers for c in s.children(recursive=True)}
+
+            async def slow() -> None:
+                started = time.monotonic()
+                result = await client.call_tool("propose_candidates", long_call)
+                timings["long"] = time.monotonic() - started
+                assert result.is_error and "timed out after 8 s and was stopped" in _text(result)
+
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(slow)
+                await anyio.sleep(1.0)
+                started = time.monotonic()
+                await client.list_tools()
+                timings["list"] = time.monotonic() - started
+                started = time.monotonic()
+                small = await client.call_tool("resolve_molecule", {"name": "aspirin"})
+                timings["small"] = time.monotonic() - started
+                assert not small.is_error and "SMILES" in _text(small)
+            # a name of 1 MB: refused, quickly, as an error the client can act on
+            started = time.monotonic()
+            huge = await client.call_tool("find_links", {"name": "angina" * 170_000})
+            timings["huge_name"] = time.monotonic() - started
+            assert huge.is_error
+            workers_after = {c.pid for s in servers for c in s.children(recursive=True)}
+            assert workers_before - workers_after, "the timed-out worker is still running"
+            again = await client.call_tool("predict_properties", {"molecule": "caffeine", "properties": ["mw"]})
+            assert not again.is_error and "194.19" in _text(again)
+
+    anyio.run(main)
+    assert 8 <= timings["long"] < 20
+    assert timings["list"] < 2 and timings["small"] < 8 and timings["huge_name"] < 5, timings

@@ -236,3 +236,18 @@ def test_links_tab_answers_a_target_with_indexed_links(client, links_home):
     assert rows and all(r[headers.index("disease or target")] == target for r in rows)
     assert all(r[1] in ("inhibits", "activates", "acts_on") and "PubMed indexing" in r[headers.index("sources")]
                for r in rows)
+
+
+def test_answers_show_smiles_as_code_so_markdown_keeps_their_brackets():
+    """Markdown reads "[C@H](O)" as a link: the chat shows each SMILES of an answer as a code span, and what
+    goes back to the agent as history is the answer as it was written."""
+    from rdkit import Chem
+
+    from litmol.ui import render
+
+    smiles = "O=C(N[C@H](CO)[C@H](O)c1ccc([N+](=O)[O-])cc1)C(Cl)Cl"
+    answer = f"The SMILES of chloramphenicol is {smiles} [PMID:1234567]; ATC J01BA01, a CYP2C19 inhibitor."
+    shown = render.link_citations(answer)
+    assert f"`{smiles}`" in shown and "J01BA01," in shown and "`CYP2C19`" not in shown
+    assert Chem.MolFromSmiles(shown.split("`")[1]) is not None
+    assert render.plain_answer(shown) == answer

@@ -137,3 +137,34 @@ def test_only_operator_configured_endpoints_are_offered(links_home, recorder, mo
     assert calls and all(r["auth"] == "Bearer sk-operator-secret" for r in calls)
     choices = [c for comp in offered["components"] for c in (comp.get("props", {}).get("choices") or [])]
     assert ["team-server", "team-server"] in choices or "team-server" in json.dumps(choices)
+
+
+def test_a_huge_body_is_refused_and_a_long_name_does_not_stall_other_requests(app_url):
+    """A request body over 1 MB gets 413 before Gradio reads it; a 140 KB link name (under the cap) is refused
+    by the name limit at once, and a search running beside it stays fast."""
+    import time
+
+    base = app_url.rstrip("/")
+    huge = httpx.post(f"{base}/gradio_api/call/links", json={"data": ["x" * 2_000_000, "disease", "any", 1]},
+                      timeout=30)
+    assert huge.status_code == 413 and "request body over" in huge.text
+    long_name = "angina pectoris " * 9_000  # 144 KB
+
+    started = time.monotonic()
+    kind, payload = call_api(app_url, "links", [long_name, "disease", "any", 1])
+    named = time.monotonic() - started
+    assert "angina pectoris angina pectoris angina pectoris angina pectoris" not in json.dumps(payload)
+
+    found: dict = {}
+
+    def search() -> None:
+        begun = time.monotonic()
+        found["result"] = call_api(app_url, "search", ["angina", "lexical", None, None, 3])
+        found["seconds"] = time.monotonic() - begun
+
+    beside = threading.Thread(target=search)
+    beside.start()
+    call_api(app_url, "links", [long_name, "disease", "any", 1])
+    beside.join(60)
+    assert found["result"][0] == "complete"
+    assert named < 5 and found["seconds"] < 5, (named, found["seconds"])
