@@ -1,8 +1,10 @@
 """`litmol serve llm`: the agent's model behind an OpenAI-compatible server, run by the engine's own server —
 llama-cpp-python's (`python -m llama_cpp.server`) on the shipped GGUF on CPU, vLLM's (`vllm serve`) on a GPU.
 No serving code of ours: this module resolves the weights and adapter the local backend would load, picks
-the engine, prints what a client sets, and runs the server in the foreground. The one change is to
-llama.cpp's KV prefix reuse (agent/llama_server.py): an answer never depends on the request before it.
+the engine, prints what a client sets, and runs the server in the foreground. Two changes to llama.cpp's
+server (agent/llama_server.py): its KV prefix reuse (an answer never depends on the request before it), and
+a guard that answers a malformed request (a bad GBNF grammar, given or built from a JSON schema, a body over
+4 MB, NaN, unknown token ids) with 400/413 before it reaches llama.cpp's native code, which crashed on them.
 
 The served model is named `litmol-<model>` (`-lora` appended with an adapter: the openai backend then uses
 the compact prompt the adapter was trained on). Clients get valid tool calls from the server's structured

@@ -3,6 +3,10 @@ build's embedding, `predict --input ... --ray`, `eval run --ray`.
 
 "local" starts a cluster on this machine for the length of the job; any other value is the address of a
 running one (auto, HOST:PORT, ray://HOST:10001). Ray is imported only here and in the jobs that use it.
+
+The local cluster listens on loopback only: every Ray process (GCS, raylet, workers and actors, the
+runtime-env agent, the autoscaler's metrics server) binds 127.0.0.1, not every interface, and no
+dashboard or dashboard agent is started (see SECURITY.md, checked by tests/litmol/test_cluster.py).
 """
 
 from __future__ import annotations
@@ -13,12 +17,14 @@ from collections.abc import Iterator
 from typing import Any
 
 LOCAL = "local"
+LOOPBACK = "127.0.0.1"
 
 
 def ray_init(address: str | None = LOCAL, num_cpus: int | None = None) -> bool:
     """Connect to the cluster at `address`, or start one on this machine for "local" (`num_cpus` of its
-    cores, all by default). No dashboard, quiet workers, no Ray Data progress bars (the jobs draw their
-    own). True when this call started or joined it (the caller shuts it down with `ray.shutdown()`)."""
+    cores, all by default; reachable on 127.0.0.1 only). No dashboard, quiet workers, no Ray Data progress
+    bars (the jobs draw their own). True when this call started or joined it (the caller shuts it down
+    with `ray.shutdown()`)."""
     import ray
 
     if ray.is_initialized():
@@ -31,13 +37,36 @@ def ray_init(address: str | None = LOCAL, num_cpus: int | None = None) -> bool:
         # Ray starts workers at niceness 15 by default: on a busy laptop they would starve behind everything
         # else. The local cluster's actors get the job's own priority (on a cluster of your own,
         # `RAY_worker_niceness=0 ray start ...` does the same).
-        ray.init(num_cpus=num_cpus, _system_config={"worker_niceness": 0}, **options)
+        with _loopback_node():
+            ray.init(num_cpus=num_cpus, _system_config={"worker_niceness": 0}, _node_ip_address=LOOPBACK,
+                     **options)
     else:
         ray.init(address=address, **options)
     context = ray.data.DataContext.get_current()
     context.enable_progress_bars = False
     context.print_on_execution_start = False
     return True
+
+
+@contextlib.contextmanager
+def _loopback_node() -> Iterator[None]:
+    """Let `ray.init(_node_ip_address="127.0.0.1")` keep 127.0.0.1 for the node it starts.
+
+    On Linux, Ray replaces a loopback node address with the machine's outward IP (`services.
+    resolve_ip_for_localhost`), and its servers then listen on every interface (`::`, `0.0.0.0` for the
+    autoscaler's Prometheus metrics) whatever the node address says. With `ENABLE_RAY_CLUSTER` off (Ray's
+    own default on macOS and Windows, `RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0`) the node keeps 127.0.0.1 and
+    every server binds it. Ray reads the flag only while it starts the node in this process (the node's
+    processes are given its address), so it is restored right after: a later `ray.init(address=...)` to a
+    real cluster from this process is unaffected."""
+    from ray._private import ray_constants
+
+    saved = ray_constants.ENABLE_RAY_CLUSTER
+    ray_constants.ENABLE_RAY_CLUSTER = False
+    try:
+        yield
+    finally:
+        ray_constants.ENABLE_RAY_CLUSTER = saved
 
 
 def cluster_shape() -> tuple[int, float]:

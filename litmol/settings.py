@@ -10,6 +10,7 @@ each came from.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +29,23 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 # llama-cpp weights of a shipped model (agent/weights.py QUANTIZATIONS has one entry per name)
 QuantizationName = Literal["shipped", "q4_0", "q8_0", "iq4_nl"]
+
+
+INDEX_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+class IndexNameError(ValueError):
+    """An index name that is not a plain name: a path (`../x`, `/etc`), odd characters, or too long."""
+
+
+def check_index_name(name: str) -> str:
+    """`name` when it names an index (letters, digits, '-' and '_'; 1 to 64 characters): an index lives in
+    LITMOL_HOME/indexes/NAME, so a name is never a path. Raises IndexNameError otherwise."""
+    if not INDEX_NAME.fullmatch(name):
+        shown = name if len(name) <= 40 else name[:37] + "..."
+        raise IndexNameError(f"invalid index name {shown!r}: use 1-64 letters, digits, '-' or '_' (an index "
+                             "is a name under LITMOL_HOME/indexes, not a path)")
+    return name
 
 
 def litmol_home() -> Path:
@@ -102,7 +120,8 @@ class RetrievalSettings(_Section):
     model_config = SettingsConfigDict(env_prefix="LITMOL_", extra="forbid")
 
     home: Path = Field(default_factory=litmol_home, description="State directory (LITMOL_HOME).")
-    index_name: str = Field(default="default", description="Name of the index under home/indexes.")
+    index_name: str = Field(default="default", description="Name of the index under home/indexes (1-64 "
+                            "letters, digits, '-' or '_'; never a path).")
     embedder: str = Field(
         default="all-MiniLM-L6-v2",
         description="Sentence-transformers model id or path; all-MiniLM-L6-v2 resolves to the "
@@ -155,6 +174,11 @@ class RetrievalSettings(_Section):
         default=None, description="Embed index builds on Ray: local (a cluster on this machine) or a cluster "
         "address (auto, HOST:PORT, ray://HOST:10001); unset: in this process (`index build --ray`).")
     ray_workers: int = Field(default=0, ge=0, description="Ray embedding actors (0: one per CPU of the cluster).")
+
+    @field_validator("index_name")
+    @classmethod
+    def _plain_name(cls, value: str) -> str:
+        return check_index_name(value)
 
     @property
     def index_root(self) -> Path:
@@ -339,9 +363,11 @@ class Settings:
         return self.retrieval.home
 
     def with_index(self, name: str | None) -> Settings:
-        """The same settings on another index (the --index option)."""
-        if not name:
+        """The same settings on another index (the --index option); IndexNameError unless `name` is a
+        plain name (check_index_name; '' too)."""
+        if name is None:
             return self
+        check_index_name(name)
         explicit = {**self.explicit, "retrieval": self.explicit.get("retrieval", frozenset()) | {"index_name"}}
         return Settings(self.retrieval.model_copy(update={"index_name": name}), self.predictors, self.service,
                         self.agent, self.ui, explicit)

@@ -7,7 +7,8 @@ the cluster has one: the trained models and admet-ai run there) and returns its 
 columns. A block that fails as a whole is redone row by row, so a molecule that breaks a predictor costs
 only its own row, which keeps the error. The driver streams the blocks back in input order into one
 Parquet, CSV or JSONL file, written under a temporary name and renamed when complete; the row numbers are
-checked on the way, so every input row comes back exactly once, valid or not.
+checked on the way, so every input row comes back exactly once, valid or not. CSV and JSONL go through
+the in-process path's writer (files.TableWriter): the same file, byte for byte, whichever path scored it.
 """
 
 from __future__ import annotations
@@ -21,13 +22,19 @@ from typing import Any
 
 from litmol.cluster import actor_shares, ray_errors, ray_init
 
-from .files import MoleculeFileError, flatten_result, read_molecule_file, smiles_column
+from .files import (
+    MoleculeFileError,
+    TableWriter,
+    flatten_result,
+    input_name,
+    read_molecule_file,
+    smiles_column,
+)
 
 logger = logging.getLogger(__name__)
 
 ROW = "__litmol_row"  # the input position, carried through the cluster and dropped on output
 PROBE = "CCO"  # a molecule every predictor scores: its result fixes the output columns and their types
-RESULT_COLUMNS = ("smiles_std", "valid", "error", "resolved_name")
 
 
 def _arrow_type(value: Any) -> Any:
@@ -91,7 +98,8 @@ class PredictBatch:
 
 def _open_library(path: Path, smiles_col: str | None, batch_rows: int) -> tuple[Any, str, list[str]]:
     """(Ray dataset with a row-number column, in blocks of `batch_rows`; the molecule column; the input's
-    column names)."""
+    column names as the output keeps them: an SDF's MOL blocks travel in a `molblock` column that the
+    in-process path does not write, so it is left out)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
     import ray
@@ -107,9 +115,9 @@ def _open_library(path: Path, smiles_col: str | None, batch_rows: int) -> tuple[
         table = table.append_column(ROW, pa.array(range(rows), type=pa.int64()))
     else:
         records, texts, column = read_molecule_file(path, smiles_col)
+        names = list(records[0]) if records else [column]
         if column == "molblock":
             records = [{**r, "molblock": t} for r, t in zip(records, texts, strict=True)]
-        names = list(records[0]) if records else [column]
         table = pa.Table.from_pylist([{**r, ROW: i} for i, r in enumerate(records)])
     blocks = [table.slice(start, batch_rows) for start in range(0, max(1, table.num_rows), batch_rows)]
     return ray.data.from_arrow(blocks), column, names
@@ -124,29 +132,20 @@ class _Sink:
             raise MoleculeFileError(f"{path}: --output must end in .parquet, .csv or .jsonl")
         self.tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         self.writer: Any = None
-        self.handle: Any = None
 
     def write(self, table: Any) -> None:
-        import json
-
-        import pyarrow.csv as pcsv
         import pyarrow.parquet as pq
 
         if self.kind == "parquet":
             self.writer = self.writer or pq.ParquetWriter(self.tmp, table.schema)
             self.writer.write_table(table)
-        elif self.kind == "csv":
-            self.writer = self.writer or pcsv.CSVWriter(self.tmp, table.schema)
-            self.writer.write_table(table)
-        else:
-            self.handle = self.handle or self.tmp.open("w", encoding="utf-8")
-            for row in table.to_pylist():
-                self.handle.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
+        else:  # Python values, as the in-process path writes them (Arrow's CSV writer prints 126.0 as 126)
+            self.writer = self.writer or TableWriter(self.path, table.column_names, target=self.tmp)
+            self.writer.write(table.to_pylist())
 
     def close(self, complete: bool) -> None:
-        for thing in (self.writer, self.handle):
-            if thing is not None:
-                thing.close()
+        if self.writer is not None:
+            self.writer.close()
         if complete and self.tmp.exists():
             os.replace(self.tmp, self.path)
         else:
@@ -214,7 +213,7 @@ def predict_file_on_ray(input_path: str | Path, output_path: str | Path, propert
             while expected in waiting:  # write in input order: every row exactly once
                 block = waiting.pop(expected)
                 expected += block.num_rows
-                block = block.drop_columns([ROW])
+                block = block.drop_columns([ROW] + (["molblock"] if column == "molblock" else []))
                 sink.write(_unique_names(block, len(names)))
                 report["invalid"] += block.num_rows - sum(block.column("valid").to_pylist())
             if bar:
@@ -238,4 +237,4 @@ def _unique_names(batch: Any, inputs: int) -> Any:
     nothing of the input is lost."""
     names = batch.column_names
     results = set(names[inputs:])
-    return batch.rename_columns([f"input_{n}" if i < inputs and n in results else n for i, n in enumerate(names)])
+    return batch.rename_columns([input_name(n, results) if i < inputs else n for i, n in enumerate(names)])

@@ -10,6 +10,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from litmol.spreadsheet import escape_cells
+
 from .errors import PredictorError
 from .rows import PredictionRow
 
@@ -17,6 +19,7 @@ logger = logging.getLogger(__name__)
 
 SMILES_COLUMNS = ("smiles", "canonical_smiles", "smi", "structure", "molecule", "name", "drug", "compound")
 MAX_FILE_BYTES = 200 * 1024 * 1024
+RESULT_COLUMNS = ("smiles_std", "valid", "error", "resolved_name")  # then the properties, then alerts
 
 
 class MoleculeFileError(PredictorError, ValueError):
@@ -88,32 +91,75 @@ def flatten_result(result: PredictionRow) -> dict[str, Any]:
     return row
 
 
+def result_columns(flat: list[dict[str, Any]]) -> list[str]:
+    """The result columns of flattened results, in one order whatever row comes first: smiles_std, valid,
+    error, resolved_name, every property in order of appearance, alerts (an invalid row has no properties,
+    so the first row alone cannot fix the order)."""
+    columns = dict.fromkeys(RESULT_COLUMNS)
+    for row in flat:
+        columns.update(dict.fromkeys(k for k in row if k != "alerts"))
+    return [*columns, "alerts"]
+
+
+def input_name(name: str, results: set[str] | list[str]) -> str:
+    """An input column's name in the output: `input_NAME` when a result column has the same name."""
+    return f"input_{name}" if name in results else name
+
+
+def merge_results(rows: list[dict[str, Any]], results: list[PredictionRow]) -> tuple[list[str], list[dict[str, Any]]]:
+    """(columns, rows): each input row's columns (renamed by `input_name`) followed by its results."""
+    flat = [flatten_result(r) for r in results]
+    outputs = result_columns(flat)
+    inputs = list(dict.fromkeys(k for row in rows for k in row))
+    taken = set(outputs)
+    merged = [{**{input_name(k, taken): v for k, v in row.items()}, **out}
+              for row, out in zip(rows, flat, strict=True)]
+    return [input_name(k, taken) for k in inputs] + outputs, merged
+
+
+class TableWriter:
+    """A result table written row by row: JSON Lines (.jsonl, .json) or CSV (any other suffix). The
+    in-process and the Ray paths both write through it, so the same results give the same bytes: every row
+    has every column (an empty CSV cell, a JSON null where a value is missing), values as Python writes
+    them (`126.0`, `True`), CSV text cells escaped against spreadsheet formulas (litmol.spreadsheet), UTF-8."""
+
+    def __init__(self, path: Path, columns: list[str], target: Path | None = None) -> None:
+        """Write to `target` (a temporary name, say) the table `path` names by its suffix."""
+        self.kind = "jsonl" if Path(path).suffix.lower() in (".jsonl", ".json") else "csv"
+        self.columns = columns
+        self.handle = Path(target or path).open("w", newline="", encoding="utf-8")  # noqa: SIM115 - close()
+        if self.kind == "csv":
+            self.csv = csv.writer(self.handle)
+            self.csv.writerow(escape_cells(columns))
+
+    def write(self, items: list[dict[str, Any]]) -> None:
+        for item in items:
+            if self.kind == "csv":
+                self.csv.writerow(escape_cells(item.get(c) for c in self.columns))
+            else:
+                self.handle.write(json.dumps({c: item.get(c) for c in self.columns}, ensure_ascii=False,
+                                             default=str) + "\n")
+
+    def close(self) -> None:
+        self.handle.close()
+
+
 def write_results(path: Path, rows: list[dict[str, str]], results: list[PredictionRow]) -> None:
     """Input columns + results, one output row per input row, in order (CSV, JSONL or Parquet by suffix).
     An input column named like a result column is kept as `input_NAME`."""
     path = Path(path)
-    merged = []
-    for row, res in zip(rows, results, strict=True):
-        out = flatten_result(res)
-        merged.append({**{(f"input_{k}" if k in out else k): v for k, v in row.items()}, **out})
-    if path.suffix.lower() in (".jsonl", ".json"):
-        with path.open("w") as fh:
-            for item in merged:
-                fh.write(json.dumps(item) + "\n")
-        return
-    columns: list[str] = []
-    for item in merged:
-        columns.extend(k for k in item if k not in columns)
+    columns, merged = merge_results(rows, results)
     if path.suffix.lower() == ".parquet":  # invalid rows have no properties: their cells are null
         import pyarrow as pa
         import pyarrow.parquet as pq
 
         pq.write_table(pa.Table.from_pylist([{c: item.get(c) for c in columns} for item in merged]), path)
         return
-    with path.open("w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=columns)
-        writer.writeheader()
-        writer.writerows(merged)
+    writer = TableWriter(path, columns)
+    try:
+        writer.write(merged)
+    finally:
+        writer.close()
 
 
 def chunks(items: list[Any], size: int) -> Iterator[list[Any]]:

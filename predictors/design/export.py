@@ -1,5 +1,6 @@
 """The shortlist as files RDKit and spreadsheets read back: CSV (one row per candidate) or SDF (each
-candidate's properties as SD tags)."""
+candidate's properties as SD tags). CSV text cells that a spreadsheet would run as formulas (a seed's
+name, an objective label) are escaped (litmol.spreadsheet); SMILES never start that way, so they are kept."""
 
 from __future__ import annotations
 
@@ -27,12 +28,14 @@ def write_candidates(path: Path, result: Any) -> None:
         raise ValueError(f"{path}: write .csv or .sdf")
     import csv
 
+    from litmol.spreadsheet import escape_cells
+
     flat = [_flat(r) for r in rows]
     fields = list(dict.fromkeys(k for r in flat for k in r))
     with path.open("w", newline="", encoding="utf-8") as fh:
-        w = csv.DictWriter(fh, fieldnames=fields)
-        w.writeheader()
-        w.writerows(flat)
+        w = csv.writer(fh)
+        w.writerow(escape_cells(fields))
+        w.writerows(escape_cells(r.get(k, "") for k in fields) for r in flat)
 
 
 def _flat(row: dict[str, Any]) -> dict[str, Any]:

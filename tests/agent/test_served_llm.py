@@ -66,7 +66,8 @@ def test_served_model_makes_valid_tool_calls_by_construction(llm_server):
         [call] = reply.tool_calls  # the first turn is a call, always one, always to a real tool
         assert call["name"] in schemas, call
         jsonschema.validate(call["args"], schemas[call["name"]])
-    # llama-cpp-python rejects the json_schema form (500); the backend fell back to json_object + schema
+    # llama-cpp-python rejects the json_schema form (400 from the guard; 500 before); the backend fell back to
+    # json_object + schema
     assert chat._flavor == "json_object"
     # a turn that may only answer gets text, never a call
     text = chat.invoke([HumanMessage("Say hello in three words.")])
@@ -155,3 +156,112 @@ def test_eval_on_ray_shares_the_server_resumes_after_a_kill_and_keeps_each_quest
         assert not record["error"], record["error"]
         assert all(c["valid"] for c in record["tool_calls"])
         assert [c["name"] for c in record["tool_calls"]] == [c["name"] for c in in_process[record["id"]]["tool_calls"]]
+
+
+# -- issue 32: one request must not take the server down -------------------------------------------------
+NORMAL = {"model": "litmol-0.5b", "messages": [{"role": "user", "content": "Is water wet? Answer yes or no."}],
+          "max_tokens": 8, "temperature": 0}
+MALFORMED = [  # (what the request adds, the field the 400 names); each one killed the server (SIGSEGV/abort)
+    ({"grammar": "root ::= ("}, "grammar"),
+    ({"grammar": "root ::= foo"}, "grammar"),
+    ({"grammar": "root ::= " + "(" * 20000 + '"a"' + ")" * 20000}, "grammar"),  # llama.cpp's parser: stack
+    ({"grammar": 'root ::= "ok" <|im_end|>'}, "grammar"),  # parses, but no token can continue it
+    ({"response_format": {"type": "json_object", "schema": {"type": "string", "maxLength": 100000}}},
+     "response_format"),  # the schema converter nests 100,000 groups
+]
+
+
+def _post(url: str, body: bytes | dict, stream: bool = False) -> httpx.Response:
+    raw = body if isinstance(body, bytes) else json.dumps({**NORMAL, **body, **({"stream": True} if stream else {})}).encode()
+    return httpx.post(url + "/chat/completions", content=raw, headers={"content-type": "application/json"},
+                      timeout=300)
+
+
+def _served(url: str) -> str:
+    reply = _post(url, {})
+    assert reply.status_code == 200, reply.text
+    return reply.json()["choices"][0]["message"]["content"]
+
+
+@pytest.mark.slow
+def test_a_malformed_request_gets_400_and_the_server_keeps_serving(llm_server):
+    """The real server (agent/llama_server.py under `litmol serve llm`): bad grammars, given or built from a
+    JSON schema, get 400 with an OpenAI-style error naming the field, and the next request is answered."""
+    assert _served(llm_server).strip()
+    for extra, field in MALFORMED:
+        for stream in (False, True) if "grammar" in extra and "<|" not in extra["grammar"] else (False,):
+            reply = _post(llm_server, extra, stream=stream)
+            assert reply.status_code == 400, (extra, reply.text[:300])
+            error = reply.json()["error"]
+            assert error["param"] == field and error["type"] == "invalid_request_error" and error["message"]
+            assert httpx.get(llm_server + "/models", timeout=30).status_code == 200  # still up
+    for raw, status, field in [
+        (json.dumps({**NORMAL, "logit_bias": {"99999999": 5}}).encode(), 400, "logit_bias"),
+        (json.dumps({**NORMAL, "temperature": float("nan")}).encode(), 400, "body"),  # NaN is not JSON
+        (b"{not json", 400, "body"),
+        (json.dumps({**NORMAL, "top_k": -1}).encode(), 400, "top_k"),  # the server's own check: was a 500
+        (json.dumps({**NORMAL, "messages": [{"role": "user", "content": "x" * 5_000_000}]}).encode(), 413, "body"),
+    ]:
+        reply = _post(llm_server, raw)
+        assert (reply.status_code, reply.json()["error"]["param"]) == (status, field), reply.text[:300]
+    # grammars still work, and so do plain requests
+    constrained = _post(llm_server, {"grammar": 'root ::= "yes" | "no"'})
+    assert constrained.status_code == 200 and constrained.json()["choices"][0]["message"]["content"] in ("yes", "no")
+    assert _served(llm_server).strip()
+
+
+def test_grammar_checks_run_before_llama_cpp_sees_a_grammar():
+    """What the guard refuses without a model: llama.cpp's own parser (run in this process: it returns NULL
+    for a bad grammar) and the limits that keep its recursive parser on the stack."""
+    from litmol.agent.llama_server import (
+        MAX_GRAMMAR_DEPTH,
+        grammar_problem,
+        grammar_shape,
+        request_grammars,
+    )
+
+    assert grammar_problem('root ::= "yes" | "no"') is None
+    assert grammar_problem('root ::= "a" # a comment ((((') is None and grammar_shape('root ::= [(] "((("')[0] == 0
+    for bad in ("root ::= (", "root ::= foo", 'start ::= "a"', 'root ::= root "a" | "a"'):
+        assert "GBNF parser refused it" in grammar_problem(bad), bad
+    deep = "root ::= " + "(" * (MAX_GRAMMAR_DEPTH + 1) + '"a"' + ")" * (MAX_GRAMMAR_DEPTH + 1)
+    assert grammar_problem(deep, native=False).startswith(f"groups nested {MAX_GRAMMAR_DEPTH + 1:,} deep")
+    assert grammar_problem('root ::= "a"{0,100000}').startswith("repetition bounds add up to 100,000")
+    assert grammar_problem("root ::= <|im_end|>") is None  # token references wait for the model's vocabulary
+    # the grammars llama-cpp-python would build: from response_format, and from a tool forced by tool_choice
+    tool = {"type": "function", "function": {"name": "f", "parameters": {"type": "object", "properties": {
+        "q": {"type": "string", "maxLength": 3}}}}}
+    found = request_grammars({"grammar": 'root ::= "x"', "response_format": {"type": "json_object", "schema": {
+        "type": "integer"}}, "tools": [tool], "tool_choice": {"type": "function", "function": {"name": "f"}}})
+    assert [field for field, _ in found] == ["grammar", "response_format", "tools"]
+    assert grammar_shape(found[2][1])[0] == 3  # maxLength 3: three nested optional groups
+
+
+def test_the_guard_answers_bad_bodies_itself_and_leaves_the_rest_to_the_server():
+    """RequestGuard in front of a stand-in route: a good body reaches the route byte for byte, a bad one
+    gets 400/413 without reaching it, and with an API key a request without it goes to the server (whose
+    own check answers 401) untouched."""
+    from starlette.applications import Starlette
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+    from starlette.testclient import TestClient
+
+    from litmol.agent.llama_server import RequestGuard
+
+    seen: list[bytes] = []
+
+    async def route(request):
+        seen.append(await request.body())
+        return JSONResponse({"ok": True})
+
+    app = Starlette(routes=[Route("/v1/chat/completions", route, methods=["POST"])])
+    client = TestClient(RequestGuard(app, api_key="k", max_body=2000))
+    key = {"authorization": "Bearer k", "content-type": "application/json"}
+    good = json.dumps({**NORMAL, "grammar": 'root ::= "yes" | "no"'}).encode()
+    assert client.post("/v1/chat/completions", content=good, headers=key).status_code == 200 and seen == [good]
+    bad = json.dumps({**NORMAL, "grammar": "root ::= ("}).encode()
+    reply = client.post("/v1/chat/completions", content=bad, headers=key)
+    assert reply.status_code == 400 and reply.json()["error"]["param"] == "grammar" and len(seen) == 1
+    assert client.post("/v1/chat/completions", content=bad).status_code == 200 and seen[-1] == bad  # no key
+    big = json.dumps({**NORMAL, "messages": [{"role": "user", "content": "x" * 3000}]}).encode()
+    assert client.post("/v1/chat/completions", content=big, headers=key).status_code == 413 and len(seen) == 2

@@ -92,3 +92,33 @@ def test_an_index_that_does_not_exist_is_one_line_before_any_model_loads(built_h
         assert out.returncode == 2, (args, out.stderr)
         lines = [line for line in out.stderr.splitlines() if line.strip()]
         assert len(lines) == 1 and "no index" in lines[0] and "indexes/nope" in lines[0], out.stderr
+
+
+SEARCH, BUILD, LINKS = ("search", "aspirin"), ("index", "build", "--stage", "lexical"), ("links", "--drug", "aspirin")
+
+
+@pytest.mark.parametrize("command, name", [(SEARCH, "../../x"), (SEARCH, "/etc"), (SEARCH, "a" * 300), (SEARCH, ""),
+                                           (SEARCH, "small/../default"), (SEARCH, "café"), (BUILD, "a" * 300),
+                                           (BUILD, "../../x"), (LINKS, "/tmp")])
+def test_an_index_name_that_is_not_a_name_is_a_usage_error(tmp_path, name, command):
+    """--index is a name under LITMOL_HOME/indexes, never a path: a path or a 300-character name (which
+    `index build` used to hit as OSError, exit 1) is one line and exit status 2, before anything is read
+    or written."""
+    out = litmol(tmp_path, *command, "--index", name)
+    assert out.returncode == 2, (name, command, out.stderr)
+    lines = [line for line in out.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("litmol: error: invalid index name"), out.stderr
+    assert not (tmp_path / "indexes").exists() and not (tmp_path / "links").exists()
+
+
+def test_an_index_name_from_the_environment_is_checked_too(tmp_path):
+    import os
+    import subprocess
+
+    out = subprocess.run([sys.executable, "-m", "litmol.cli", "search", "aspirin"], capture_output=True, text=True,
+                         env={**os.environ, "LITMOL_HOME": str(tmp_path), "LITMOL_INDEX_NAME": "../../etc"},
+                         timeout=120)
+    assert out.returncode == 2 and out.stderr.count("\n") == 1
+    assert "retrieval.index_name = '../../etc': invalid index name" in out.stderr
+    good = litmol(tmp_path, "search", "aspirin", "--index", "cardio-2_x")  # a name: looked up under the home
+    assert good.returncode == 2 and f"no index at {tmp_path / 'indexes' / 'cardio-2_x'}" in good.stderr

@@ -69,7 +69,7 @@ def test_sdf_with_a_broken_record(tmp_path):
 
 @pytest.mark.parametrize("args, message", [
     (("predict",), "give SMILES"),
-    (("predict", "CCO", "--properties", "mw,colour"), "unknown properties: colour"),
+    (("predict", "CCO", "--properties", "mw,colour"), "unknown properties: 'colour'"),
     (("predict", "--input", "missing.csv", "--output", "x.csv"), "no such file"),
     (("predict", "--input", "x.csv"), "--output"),
 ])
@@ -184,3 +184,47 @@ def test_sigterm_during_a_parallel_batch_leaves_no_worker_processes(tmp_path):
         for pid, (_, start) in seen.items():  # never leave strays on the machine, even when failing
             if pid in table and table[pid][2] == start:
                 os.kill(pid, signal.SIGKILL)
+
+
+# -- issue 32: formula injection, one output format ----------------------------------------------
+HOSTILE = '=HYPERLINK("http://x","y")'
+
+
+def hostile_library(path: Path) -> Path:
+    """The test molecules with an extra text column, plus rows whose cells a spreadsheet would run."""
+    with (DATA / "molecules.csv").open() as fh:
+        rows = list(csv.DictReader(fh))
+    for i, row in enumerate(rows):
+        row["logp_measured"] = "-1.5" if i == 0 else ""
+    rows += [{"id": "16", "smiles": "CCO", "note": HOSTILE, "logp_measured": "-0.31"},
+             {"id": "17", "smiles": "@SUM(1+1)*cmd|' /C calc'!A0", "note": "+attack", "logp_measured": ""},
+             {"id": "18", "smiles": "aspirin", "note": "\t=1+1", "logp_measured": ""}]
+    with path.open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def test_csv_output_escapes_formulas_but_not_numbers_or_smiles(tmp_path):
+    library = hostile_library(tmp_path / "library.csv")
+    out_path = tmp_path / "out.csv"
+    out = litmol("predict", "--input", str(library), "--output", str(out_path), "-q")
+    assert out.returncode == 0, out.stderr
+    with out_path.open() as fh:
+        rows = {r["id"]: r for r in csv.DictReader(fh)}
+    assert rows["16"]["note"] == "'" + HOSTILE and rows["16"]["smiles_std"] == "CCO"
+    assert rows["17"]["smiles"] == "'@SUM(1+1)*cmd|' /C calc'!A0" and rows["17"]["valid"] == "False"
+    assert rows["17"]["note"] == "'+attack" and rows["18"]["note"] == "'\t=1+1"
+    assert rows["18"]["resolved_name"] == "Acetylsalicylic acid" and rows["18"]["smiles_std"] == "CC(=O)Oc1ccccc1C(=O)O"
+    assert rows["1"]["logp_measured"] == "-1.5" and rows["16"]["logp_measured"] == "-0.31"  # numbers stay
+    assert float(rows["2"]["clogp"]) == pytest.approx(-1.24)  # metformin: a negative value, not text
+    with library.open() as fh:  # every valid SMILES written as it was given
+        given = {r["id"]: r["smiles"] for r in csv.DictReader(fh)}
+    assert all(rows[i]["smiles"] == given[i] for i in rows if rows[i]["valid"] == "True")
+    jsonl = tmp_path / "out.jsonl"  # JSON Lines is not opened as formulas: the exact text
+    assert litmol("predict", "--input", str(library), "--output", str(jsonl), "-q").returncode == 0
+    by_id = {r["id"]: r for r in map(json.loads, jsonl.read_text().splitlines())}
+    assert by_id["16"]["note"] == HOSTILE and by_id["17"]["smiles"].startswith("@SUM")
+    # every row has every column: an invalid row's properties are null, as in the Ray path's file
+    assert set(by_id["17"]) == set(by_id["1"]) and by_id["17"]["mw"] is None and by_id["1"]["mw"] == 180.16

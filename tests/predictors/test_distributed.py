@@ -79,3 +79,34 @@ def test_the_cli_writes_csv_on_ray_and_refuses_bad_input_in_one_line(tmp_path):
                          capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and "no_such_property" in bad.stderr and "Traceback" not in bad.stderr
     assert not (tmp_path / "x.parquet").exists()
+
+
+def test_ray_writes_the_same_bytes_as_the_in_process_path(tmp_path):
+    """One output format whatever the engine (issue 32): the test molecules (their invalid rows too) plus
+    rows a spreadsheet would run as formulas, written as CSV and JSON Lines by `predict --ray` and by the
+    in-process path — byte for byte the same files (the Ray path used to write Arrow's CSV: quoted
+    headers, `true`, `126` for Python's `126.0`; and JSON nulls the in-process file left out)."""
+    import ray
+
+    from litmol.cluster import ray_init
+    from litmol.predictors.api import predict_inputs
+    from litmol.predictors.distributed import predict_file_on_ray
+    from litmol.predictors.files import read_molecule_file, write_results
+    from tests.cli.test_predict_cli import HOSTILE, hostile_library
+
+    library = hostile_library(tmp_path / "library.csv")
+    rows, texts, _ = read_molecule_file(library)
+    results = predict_inputs(texts)  # what `litmol predict --input` runs, default predictors
+    assert ray_init("local", num_cpus=2)  # one cluster for both files (each call would start its own)
+    try:
+        for suffix in ("csv", "jsonl"):
+            want, got = tmp_path / f"in-process.{suffix}", tmp_path / f"ray.{suffix}"
+            write_results(want, rows, results)
+            report = predict_file_on_ray(library, got, address="local", workers=1, batch_rows=8, progress=False)
+            assert report["rows"] == len(rows) == 18 and report["invalid"] == 5
+            assert got.read_bytes() == want.read_bytes(), suffix
+    finally:
+        ray.shutdown()
+    text = (tmp_path / "ray.csv").read_text()
+    assert text.startswith("id,smiles,note,logp_measured,smiles_std,valid,error,resolved_name,mw,")
+    assert "'" + HOSTILE.replace('"', '""') in text and ",True," in text and ",-1.5," in text
