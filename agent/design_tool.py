@@ -4,7 +4,6 @@ chat turn, its shortlist written as the model should repeat it (numbers, flags, 
 from __future__ import annotations
 
 import logging
-import time
 from typing import Annotated, Any
 
 from langchain.tools import ToolRuntime
@@ -15,7 +14,7 @@ logger = logging.getLogger(__name__)
 
 CHAT_BUDGET = 400  # molecules scored per call: about half a minute on 2 cores with the default predictors
 MAX_CANDIDATES = 10
-TIME_LIMIT_S = 35.0  # no new generation starts after this; the call keeps the best so far (admet-ai, a busy service)
+TIME_LIMIT_S = 35.0  # the whole call ends within this (and a batch's misestimate); it keeps the best so far
 
 
 def _line(c: Any) -> str:
@@ -51,11 +50,10 @@ def propose_candidates(objectives: Annotated[list[str], Field(max_length=6)], ru
 
     asked, n = int(n), max(1, min(int(n), MAX_CANDIDATES))
     similarity = min(max(float(min_similarity), 0.2), 0.9) if seeds else None
-    config = DesignConfig(n=n, budget=CHAT_BUDGET, min_similarity=similarity, random_seed=0)
-    deadline = time.monotonic() + TIME_LIMIT_S
+    config = DesignConfig(n=n, budget=CHAT_BUDGET, min_similarity=similarity, random_seed=0,
+                          time_limit_s=TIME_LIMIT_S)
     try:
-        result = propose(list(seeds), list(objectives), config, settings=runtime.context.settings.predictors,
-                         should_stop=lambda: time.monotonic() > deadline)
+        result = propose(list(seeds), list(objectives), config, settings=runtime.context.settings.predictors)
     except (DesignError, ObjectiveError) as exc:
         return f"propose_candidates failed: {exc}. Fix the seeds or objectives and call it again."
     except Exception as exc:
@@ -68,6 +66,9 @@ def propose_candidates(objectives: Annotated[list[str], Field(max_length=6)], ru
             + (f"; stopped at the {TIME_LIMIT_S:.0f} s limit" if result.interrupted else "")
             + (f"; at most {MAX_CANDIDATES} per call, {asked} were asked" if asked > MAX_CANDIDATES else "")
             + "). These are model predictions, not measurements; say so.")
+    if not result.candidates and result.interrupted:
+        return head + ("\nNone met every constraint in the time: call it again (a first call loads the models) "
+                       "or suggest loosening a target.")
     if not result.candidates:
         return head + "\nNone met every constraint: suggest loosening a target or a lower similarity."
     return head + "\n" + "\n".join(_line(c) for c in result.candidates)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,10 @@ EPILOG = """objectives (repeat --objective; any column of `litmol predictors lis
 Predictions outside a model's applicability domain count at half weight and are flagged (admet-ai
 columns, which have no domain model, are judged by similarity to the approved drugs).
 Approved drugs and unchanged starting molecules are never proposed unless --include-known.
+
+Ctrl-C stops the search after the current prediction batch (a few seconds), then ranks and writes the
+best so far as a finished run would (stdout, --output), says "interrupted" on stderr and exits with
+status 0; a second Ctrl-C aborts at once, writing nothing (status 130).
 
 examples:
   litmol propose --seed imatinib --objective "bbb>=0.7" --objective "logs>=-4" --min-similarity 0.4 -n 10
@@ -52,16 +57,38 @@ def _fmt(v: Any) -> str:
     return f"{v:.3g}" if isinstance(v, float) else str(v)
 
 
+EXIT_ABORTED = 130  # 128 + SIGINT
+
+
+def _abort() -> None:
+    """A second Ctrl-C: stop now, writing nothing (as an uncaught SIGINT would, status 130)."""
+    sys.stderr.write("aborted\n")
+    sys.stderr.flush()
+    os._exit(EXIT_ABORTED)
+
+
 def cmd_propose(args: argparse.Namespace) -> int:
-    from litmol.predictors.design import DesignConfig, propose
-    from litmol.predictors.design.export import write_candidates
+    from litmol.predictors.design.stopping import catch_interrupts  # the standard library only
 
     if args.output and Path(args.output).suffix.lower() not in (".csv", ".sdf"):
         raise UsageError(f"--output {args.output}: write .csv or .sdf")
-    config = DesignConfig(n=args.n, budget=args.budget, min_similarity=args.min_similarity, alerts=args.alerts,
-                          random_seed=args.random_seed, include_known=args.include_known, pool=args.pool)
-    result = propose(args.seed or [], args.objective or [], config, settings=settings(args).predictors,
-                     progress=not args.quiet)
+    # Ctrl-C: stop, then rank and write the best so far. Entered before numpy, torch and RDKit are imported,
+    # so that the threads they start inherit the blocked SIGINT (see catch_interrupts).
+    with catch_interrupts(on_repeat=_abort) as interrupted:
+        from litmol.predictors.design import DesignConfig, propose
+
+        config = DesignConfig(n=args.n, budget=args.budget, min_similarity=args.min_similarity, alerts=args.alerts,
+                              random_seed=args.random_seed, include_known=args.include_known, pool=args.pool)
+        result = propose(args.seed or [], args.objective or [], config, settings=settings(args).predictors,
+                         progress=not args.quiet, should_stop=interrupted.is_set)
+        _write(args, result)
+    return EXIT_OK
+
+
+def _write(args: argparse.Namespace, result: Any) -> None:
+    """The shortlist to stdout (table or JSON) and --output, and one summary line on stderr."""
+    from litmol.predictors.design.export import write_candidates
+
     if args.output:
         write_candidates(Path(args.output), result)
     if args.json:
@@ -76,7 +103,6 @@ def cmd_propose(args: argparse.Namespace) -> int:
     if not result.candidates:
         print("no molecule met every constraint: loosen one, raise --budget or lower --min-similarity",
               file=sys.stderr)
-    return EXIT_OK
 
 
 def register(sub: Any, shared: argparse.ArgumentParser) -> None:
@@ -85,7 +111,7 @@ def register(sub: Any, shared: argparse.ArgumentParser) -> None:
                        "scores them with litmol's predictors; returns a ranked, diverse shortlist in which "
                        "every candidate meets the hard constraints, with properties, uncertainties, domain "
                        "flags, the nearest seed and approved drug, and why it ranks there. Deterministic for "
-                       "a --random-seed; Ctrl-C keeps the best so far.",
+                       "a --random-seed; Ctrl-C stops and keeps the best so far (see below).",
                        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--seed", action="append", metavar="NAME|SMILES", help="a starting molecule (repeatable)")
     p.add_argument("--objective", action="append", metavar="SPEC", help="a target (repeatable), see below")

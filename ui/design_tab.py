@@ -84,6 +84,9 @@ def run_design(seeds_text: str, qed: float, sa: float, logs: float, bbb: float, 
               f"({result.calls:,} predictor calls, {result.seconds:.0f} s). Objectives: "
               + ", ".join(f"`{o.label}`" for o in result.objectives)
               + ". These are model predictions, not measurements; * = outside a model's applicability domain.")
+    if not result.objectives:
+        status += ("\n\nNo objective was set: the candidates are the seeds' analogues ranked by similarity. Set a "
+                   "slider or type one (e.g. `qed>=0.6`) to optimise a property.")
     if not rows:
         status += "\n\nNo molecule met every constraint: loosen one, lower the similarity or raise the budget."
     gallery = [(render.structure_image(r["smiles"], 260), f"#{r['rank']} score {r['score']:.3f}") for r in rows]
@@ -103,14 +106,20 @@ def run_design(seeds_text: str, qed: float, sa: float, logs: float, bbb: float, 
     plot_frame = trade_off_frame(result)
     numeric = [c for c in plot_frame.columns if c not in ("candidate", "set")
                and pd.api.types.is_numeric_dtype(plot_frame[c])]
-    props = [o.prop for o in result.objectives if o.prop in numeric]
-    x = props[0] if props else (numeric[0] if numeric else None)
-    y = props[1] if len(props) > 1 else ("score" if "score" in numeric else x)
+    x, y = default_axes(result, numeric)
     datatypes = ["markdown" if c == "structure" else "number" if pd.api.types.is_numeric_dtype(table[c]) else "str"
                  for c in table.columns] if rows else None
     return (gallery, gr.update(value=table, datatype=datatypes) if rows else gr.update(value=None), files or None,
             status, plot_frame, gr.update(choices=numeric, value=x), gr.update(choices=numeric, value=y),
             pareto_plot(plot_frame, x, y))
+
+
+def default_axes(result: Any, numeric: list[str]) -> tuple[str | None, str | None]:
+    """Two different columns to plot: the first two objectives, then similarity to the seeds, then score
+    (without objectives: similarity against score)."""
+    axes = list(dict.fromkeys([*(o.prop for o in result.objectives), "similarity", "score"]))
+    axes = [c for c in axes if c in numeric]
+    return (axes[0] if axes else None), (axes[1] if len(axes) > 1 else None)
 
 
 MAX_PLOTTED = 2000  # feasible molecules drawn (the best by score)
@@ -140,7 +149,7 @@ def trade_off_frame(result: Any) -> pd.DataFrame:
 def pareto_plot(frame: pd.DataFrame | None, x: str | None, y: str | None):
     if frame is None or not len(frame) or not x or not y or x not in frame or y not in frame:
         return gr.update(value=None)
-    data = frame[["candidate", "set", x, y]].dropna()
+    data = frame[list(dict.fromkeys(["candidate", "set", x, y]))].dropna()  # x == y: one column, not two
     return gr.update(value=data, x=x, y=y, color="set", tooltip=["candidate", x, y],
                      title=f"{y} vs {x}: every feasible molecule, the Pareto front and the shortlist")
 

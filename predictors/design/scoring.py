@@ -14,6 +14,7 @@ counts at half weight, as the trained models' own domain flags do.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from .objectives import NOVELTY, Objective, as_number, combined_score, desirabilities
+from .stopping import StopRule, shared_timer
 
 logger = logging.getLogger(__name__)
 
@@ -82,11 +84,14 @@ def needed_properties(objectives: Sequence[Objective], known: dict[str, str]) ->
 
 
 class Scorer:
-    """Scores SMILES against objectives, seeds and alert filters; caches by SMILES and counts calls."""
+    """Scores SMILES against objectives, seeds and alert filters; caches by SMILES and counts calls.
+
+    `stop`: a StopRule (time limit, Ctrl-C) checked before every batch; batches are then sized to end in
+    time, and `evaluate` raises DesignStopped (stopping.py) with what it scored before kept in `cache`."""
 
     def __init__(self, objectives: Sequence[Objective], seeds: Sequence[tuple[str, str]] = (),
                  min_similarity: float | None = None, alerts: str = "core", settings: Any = None,
-                 batch_size: int = 256) -> None:
+                 batch_size: int = 256, stop: StopRule | None = None) -> None:
         from ..api import known_properties
         from ..registry import list_predictors
 
@@ -98,8 +103,10 @@ class Scorer:
         self.alerts = alerts
         self.settings = settings
         self.batch_size = batch_size
+        self.stop = stop
         known = known_properties(list_predictors())
         self.properties = list(dict.fromkeys([*needed_properties(self.objectives, known), *REPORTED]))
+        self.timer = shared_timer((tuple(sorted(self.properties)), getattr(settings, "url", None)))
         # model columns with no domain flag of their own (admet-ai): judged by the approved-drug proxy
         self.proxy_domain = [o.prop for o in self.objectives if known.get(o.prop) not in (None, "rdkit")
                              and f"{o.prop}_in_domain" not in known]
@@ -115,11 +122,19 @@ class Scorer:
 
     def evaluate(self, smiles: Sequence[str]) -> list[Evaluation]:
         new = list(dict.fromkeys(s for s in smiles if s not in self.cache))
-        for start in range(0, len(new), self.batch_size):
-            chunk = new[start:start + self.batch_size]
-            for s, e in zip(chunk, self._score(chunk), strict=True):
+        done = 0
+        while done < len(new):
+            size = self.stop.batch_size(len(new) - done, self.batch_size, self.timer) if self.stop else self.batch_size
+            chunk = new[done:done + size]
+            started = time.perf_counter()
+            scored = self._score(chunk)
+            seconds = time.perf_counter() - started
+            self.timer.record(len(chunk), seconds)
+            logger.debug("scored a batch of %d in %.2f s", len(chunk), seconds)
+            for s, e in zip(chunk, scored, strict=True):
                 self.cache[s] = e
             self.calls += len(chunk)
+            done += len(chunk)
         return [self.cache[s] for s in smiles]
 
     def _score(self, smiles: Sequence[str]) -> list[Evaluation]:

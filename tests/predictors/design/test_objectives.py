@@ -7,6 +7,7 @@ import pytest
 from litmol.predictors.api import known_properties
 from litmol.predictors.design.objectives import (
     DOMAIN_PENALTY,
+    Objective,
     ObjectiveError,
     combined_score,
     desirabilities,
@@ -98,3 +99,29 @@ def test_a_seed_bound_without_a_seed_or_a_value_is_one_clear_line():
     assert "\n" not in str(err.value)
     with pytest.raises(ObjectiveError, match="no seed has a predicted logs"):
         resolve_seed_bounds([o], [("A", "CCO")], [{"logs": None}])
+
+
+@pytest.mark.parametrize(("spec", "says"), [
+    ("qed>=1e999", "1e999 is not a finite number"), ("logs>=-1e999", "-1e999 is not a finite number"),
+    ("qed>=1.5", "qed is between 0 and 1"), ("qed 0.2..2", "qed is between 0 and 1"), ("hERG<=2", "between 0 and 1"),
+    ("sa<=11", "sa_score is between 1 and 10"), ("mw>=-5", "mw is at least 0"), ("novelty>=1.2", "between 0 and 1"),
+])
+def test_bounds_must_be_finite_and_inside_the_property_range(spec, says):
+    with pytest.raises(ObjectiveError) as err:
+        parse_objective(spec, KNOWN)
+    assert says in str(err.value) and "\n" not in str(err.value)
+
+
+def test_bounds_at_the_edge_of_the_range_and_of_unbounded_properties_are_kept():
+    assert parse_objective("qed>=1", KNOWN).lo == 1.0 and parse_objective("sa<=10", KNOWN).hi == 10.0
+    assert parse_objective("logs>=-1e3", KNOWN).lo == -1000.0  # logS has no known range
+    with pytest.raises(ObjectiveError, match="finite"):
+        Objective("logs", "ge", lo=float("nan"))  # built in code, not parsed: still refused
+
+
+def test_an_infinite_bound_is_exit_status_2_and_one_line_from_the_cli(capsys):
+    from litmol.cli.main import main
+
+    assert main(["propose", "--seed", "aspirin", "--objective", "qed>=1e999", "-q"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == "litmol: error: bad objective 'qed>=1e999': 1e999 is not a finite number"
