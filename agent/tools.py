@@ -324,8 +324,11 @@ ANSWER_TOOL = final_answer
 
 
 # replies that mean "nothing found for that name": the question probably named no drug the tools know
-LOOKUP_FAILED = ("resolve_molecule: no approved drug named", "drug_facts: no approved drug",
-                 "predict_properties: ")  # a prediction starts with the molecule; "predict_properties: " is a refusal
+LOOKUP_FAILED = ("resolve_molecule: no approved drug named", "drug_facts: no approved drug", "predict_properties: cannot parse",
+                 "predict_properties: unknown property")
+# a prediction starts with the molecule; any reply that starts with the tool's name is a refusal (a look-alike
+# SMILES, an unresolvable name), logged as a failed call even when it is not a lookup that found nothing
+REFUSED = ("predict_properties: ",)
 
 
 def tool_failed(message: Any) -> bool:
@@ -334,7 +337,7 @@ def tool_failed(message: Any) -> bool:
     definition the trace, the app and the terminal all use."""
     content = str(getattr(message, "content", ""))
     return getattr(message, "status", None) == "error" or " failed: " in content[:200] \
-        or content.startswith(LOOKUP_FAILED)
+        or content.startswith(LOOKUP_FAILED) or content.startswith(REFUSED)
 
 
 def retrieved_pmids(messages: list[Any]) -> set[str]:
