@@ -83,8 +83,17 @@ def test_the_agent_answers_through_the_served_model(llm_server, links_home):
     settings = Settings.load(retrieval={"home": links_home})
     session = AgentSession(settings, make_chat_model("openai", "litmol-0.5b", settings=AgentSettings(),
                                                      base_url=llm_server))
+    from litmol.agent.tools import TOOLS
+
     answer = session.ask("Is caffeine likely to cross the blood-brain barrier?")
-    assert answer.tool_calls and all(c["ok"] for c in answer.tool_calls)
+    # the served path guarantees well-formed calls (structured outputs): a known tool, arguments its schema
+    # accepts. Whether the tool could use them is the model's choice and is logged as it is: the 0.5B model
+    # once asked for "cyclohexanone", which predict_properties refuses (ok False; it was logged ok before)
+    schemas = {t.name: t.tool_call_schema for t in TOOLS}
+    assert answer.tool_calls
+    for call in answer.tool_calls:
+        schemas[call["name"]].model_validate(call["args"])
+        assert isinstance(call["ok"], bool)
     assert answer.tool_calls[0]["name"] in {"predict_properties", "search_literature", "resolve_molecule"}
     assert answer.answer.strip()
 

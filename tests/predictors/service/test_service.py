@@ -180,7 +180,7 @@ def test_concurrent_requests_are_batched_and_split_back(service):
         t.join(timeout=120)
     after = stats(service.url)
     assert [a.status_code for a in answers] == [200] * (len(jobs) - 1) + [400], [a.text for a in answers]
-    assert "unknown properties: colour" in answers[-1].json()["error"]  # only this request failed
+    assert "unknown properties: 'colour'" in answers[-1].json()["error"]  # only this request failed
     bodies = [a.json() for a in answers[:-1]]
     for job, body in zip(jobs, bodies, strict=False):  # each request gets its own rows back, in order
         assert [r["input"] for r in body["results"]] == job["inputs"]
@@ -195,7 +195,7 @@ def test_concurrent_requests_are_batched_and_split_back(service):
 
 @pytest.mark.parametrize("body, status, kind, message", [
     ({"inputs": ["CCO"], "properties": ["mw", "colour"], "predictors": ["rdkit"]}, 400, "unknown_name",
-     "unknown properties: colour"),
+     "unknown properties: 'colour'"),
     ({"inputs": ["CCO"], "predictors": ["nope"]}, 400, "unknown_name", "no predictor named 'nope'"),
     ({"inputs": ["CCO"] * 1001}, 413, "too_many_inputs", "1,001 inputs; at most 1,000"),
     ({"inputs": ["C" * 1500] * 1000}, 413, "payload_too_large", "Payload too large"),  # 1.5 MB > 1 MB
@@ -239,7 +239,7 @@ def test_client_chunks_and_matches_in_process(service):
     assert predict(inputs[:6], settings=PredictorSettings(url=service.url)) == local[:6]  # the settings' URL
     rows = client.predict(["CCO"], properties=["mw"], predictors=["rdkit"], alerts=False)
     assert rows[0].properties == {"mw": 46.07} and rows[0].alerts == []
-    with pytest.raises(UnknownPredictorError, match="unknown properties: colour"):
+    with pytest.raises(UnknownPredictorError, match="unknown properties: 'colour'"):
         client.predict(["CCO"], properties=["colour"], predictors=["rdkit"])
     assert client.predict([]) == []
 
@@ -255,7 +255,7 @@ def test_litmol_predict_goes_through_the_service_when_the_url_is_set(service):
     assert json.loads(remote.stdout) == json.loads(local.stdout)
 
     bad = litmol("predict", "CCO", "--predictors", "rdkit", "--properties", "mw,colour", url=service.url)
-    assert bad.returncode == 2 and "unknown properties: colour" in bad.stderr and "Traceback" not in bad.stderr
+    assert bad.returncode == 2 and "unknown properties: 'colour'" in bad.stderr and "Traceback" not in bad.stderr
     dead = litmol("predict", "CCO", "--json", url=f"http://127.0.0.1:{free_port()}", LITMOL_PREDICTOR_RETRIES="0")
     assert dead.returncode == 1 and "unavailable" in dead.stderr and len(dead.stderr.strip().splitlines()) == 1
 
