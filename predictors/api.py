@@ -11,7 +11,7 @@ from litmol.settings import PredictorSettings
 
 from .chem.alerts import find_alerts
 from .chem.resolve import resolve_input
-from .errors import UnknownPredictorError, quoted_names
+from .errors import UnknownPredictorError, known_names_hint, quoted_names
 from .registry import get_predictor, list_predictors
 from .rows import Alert, PredictionRow
 
@@ -144,7 +144,7 @@ def predict_inputs(inputs: Sequence[str], properties: Sequence[str] | None = Non
         table = known_properties(wanted)
         unknown = [p for p in properties if p not in table]
         if unknown:
-            raise UnknownPredictorError(f"unknown properties: {quoted_names(unknown)}; known: {', '.join(sorted(table))}")
+            raise UnknownPredictorError(f"unknown properties: {quoted_names(unknown)}; {known_names_hint(unknown, table)}")
         wanted = [n for n in wanted if n in {table[p] for p in properties}]
     staged = _run_rdkit_stage(list(inputs), "rdkit" in wanted, mode, settings)
     valid = [r for r, _, _ in staged if r.valid]

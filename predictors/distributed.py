@@ -175,11 +175,11 @@ def predict_file_on_ray(input_path: str | Path, output_path: str | Path, propert
         get_predictor(name)
     if properties:  # the in-process checks, before any cluster work
         table = known_properties(list(predictors or list_predictors()))
-        from .errors import UnknownPredictorError
+        from .errors import UnknownPredictorError, known_names_hint, quoted_names
 
         unknown = [p for p in properties if p not in table]
         if unknown:
-            raise UnknownPredictorError(f"unknown properties: {', '.join(unknown)}; known: {', '.join(sorted(table))}")
+            raise UnknownPredictorError(f"unknown properties: {quoted_names(unknown)}; {known_names_hint(unknown, table)}")
     sink = _Sink(output_path)
     t0 = time.perf_counter()
     started = ray_init(address)

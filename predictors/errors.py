@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 
 class PredictorError(Exception):
     """Base class for predictor errors."""
@@ -33,3 +35,14 @@ def quoted_names(names: list[str], limit: int = 5) -> str:
 
 class TrainingDataError(PredictorError, ValueError):
     """A training table or its options are unusable (missing column, too few rows, bad labels)."""
+
+
+def known_names_hint(unknown: list[str], known: Iterable[str]) -> str:
+    """What to say after unknown names: close spellings of the first one, and where the known names are listed
+    (not all of them: admet-ai alone has 80)."""
+    import difflib
+
+    known = sorted(known)
+    close = difflib.get_close_matches(str(unknown[0]), known, n=3, cutoff=0.6) if len(str(unknown[0])) <= 60 else []
+    hint = f"did you mean {', '.join(close)}? " if close else ""
+    return f"{hint}`litmol predictors list` names all {len(known)}"

@@ -27,6 +27,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from ..chem.smiles_checks import preview
 from ..errors import PredictorError
 
 ALIASES = {
@@ -190,14 +191,19 @@ def resolve_property(name: str, known: Sequence[str]) -> str:
     hint = f"; did you mean {', '.join(by_lower.get(c) or ALIASES[c] for c in close)}?" if close else \
         f"; known: {', '.join(sorted(['qed', 'sa', 'mw', 'tpsa', 'logp', 'logs', 'logd', 'bbb', 'herg', NOVELTY]))} " \
         "and every column of `litmol predictors list`"
-    raise ObjectiveError(f"unknown property '{name}'{hint}")
+    raise ObjectiveError(f"unknown property {preview(name)}{hint}")
+
+
+MAX_SPEC_CHARS = 200  # "logs>=-4", "bbb max", "qed 0.5..0.9": a longer objective is not one
 
 
 def parse_objective(spec: str, known: Sequence[str]) -> Objective:
     """One `--objective` spec -> Objective; ObjectiveError (one line) when it is malformed."""
+    if len(spec or "") > MAX_SPEC_CHARS:  # before any matching: close-spelling search grows with the text
+        raise ObjectiveError(f"objective of {len(spec):,} characters ({preview(spec)}); at most {MAX_SPEC_CHARS}")
     m = _SPEC.match(spec or "")
     if not m:
-        raise ObjectiveError(f"bad objective '{spec}': {SPEC_HELP}")
+        raise ObjectiveError(f"bad objective {preview(spec or '')}: {SPEC_HELP}")
     prop = resolve_property(m["prop"], known)
     if m["ref"]:
         if prop == NOVELTY:
