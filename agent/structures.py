@@ -70,8 +70,11 @@ def returned_structures(question: str, turn: Iterable[Any]) -> dict[str, str]:
 
 
 def _garbled_copy(token: str, allowed: dict[str, str]) -> str | None:
-    """The one returned SMILES that `token` is a damaged copy of (same text once brackets are dropped, or
-    close by difflib), None when there is none or more than one."""
+    """The one returned SMILES that `token` is a damaged copy of (its start, cut where the answer ran out; the
+    same text once brackets are dropped; or close by difflib), None when there is none or more than one."""
+    cut = {raw for raw in allowed.values() if len(token) >= 8 and raw.startswith(token)}  # the answer ran out
+    if len(cut) == 1:
+        return cut.pop()
     flat = re.sub(r"[\[\]]", "", token)
     same = {raw for raw in allowed.values() if re.sub(r"[\[\]]", "", raw) == flat}
     if len(same) == 1:

@@ -70,3 +70,13 @@ def test_structures_no_tool_returned_are_removed_and_words_are_kept():
         "Yes: CN1C(=O)CN=C(c2ccccc2)c2cc(Cl)ccc21 crosses."
     # unreadable chemistry with no tool structure to repair it from
     assert UNREADABLE in check_structures("It is CC(=O)Oc1ccccc1C(=O", "q", [])
+
+
+def test_a_smiles_cut_where_the_answer_ran_out_is_completed_from_the_tool():
+    digoxin = ("C[C@H]1O[C@@H](O[C@H]2[C@@H](O)C[C@H](O[C@H]3[C@@H](O)C[C@H](O[C@H]4CC[C@@]5(C)[C@H](CC[C@@H]6[C@@H]5C"
+               "[C@@H](O)[C@]5(C)[C@@H](C7=CC(=O)OC7)CC[C@]65O)C4)O[C@@H]3C)O[C@@H]2C)C[C@H](O)[C@@H]1O")
+    turn = [ToolMessage(f"Digoxin (SMILES {digoxin}): molecular weight 780.95 g/mol", tool_call_id="c1",
+                        name="predict_properties")]
+    cut = "digoxin (SMILES " + digoxin[:60]  # max_new_tokens reached inside the SMILES
+    assert Chem.MolFromSmiles(digoxin[:60]) is None
+    assert check_structures(cut, "Does digoxin cross the blood-brain barrier?", turn) == f"digoxin (SMILES {digoxin}"
