@@ -56,20 +56,6 @@ def _env(home: Path, checkpoint: int | None) -> dict[str, str]:
     return env
 
 
-def committed(staging: Path) -> int:
-    """Articles committed in the building file; -1 while it is absent or busy."""
-    if not staging.is_file():
-        return -1
-    try:
-        conn = sqlite3.connect(f"file:{staging}?mode=ro", uri=True, timeout=0.05)
-        try:
-            return int(conn.execute("SELECT COUNT(*) FROM articles").fetchone()[0])
-        finally:
-            conn.close()
-    except sqlite3.DatabaseError:
-        return -1
-
-
 class Reader(threading.Thread):
     """Hashes the published table over and over; records each digest it saw (or the error)."""
 
@@ -90,7 +76,7 @@ class Reader(threading.Thread):
 
 def kill_at(home: Path, point: str, total: int, checkpoint: int | None, tries: int = 3) -> dict:
     """Start a rebuild, SIGKILL it at `point`; a try whose build published first is retried."""
-    from litmol.links.store import staging_path
+    from litmol.links.store import committed_articles, staging_path
 
     path = home / "links" / "default.sqlite"
     staging = staging_path(path)
@@ -100,7 +86,7 @@ def kill_at(home: Path, point: str, total: int, checkpoint: int | None, tries: i
                                 env=_env(home, checkpoint), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         n = -1
         while proc.poll() is None:
-            n = committed(staging)
+            n = committed_articles(staging)
             if (point == "early" and staging.is_file()) or (point == "middle" and n >= total // 2) or \
                     (point == "late" and n >= total):
                 os.kill(proc.pid, signal.SIGKILL)

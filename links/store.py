@@ -193,3 +193,18 @@ def publish(conn: sqlite3.Connection, table: Path) -> str:
     _fsync(table.parent)
     logger.info("published %s (%s)", table, mark)
     return mark
+
+
+def committed_articles(staging: Path) -> int:
+    """Articles committed so far in a building table (what a resumed build keeps); -1 while it is absent or
+    locked by its writer."""
+    if not staging.is_file():
+        return -1
+    try:
+        conn = sqlite3.connect(f"file:{staging}?mode=ro", uri=True, timeout=0.05)
+        try:
+            return int(conn.execute("SELECT COUNT(*) FROM articles").fetchone()[0])
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError:
+        return -1

@@ -46,22 +46,10 @@ def bare_home(built_home, tmp_path) -> Path:
     return home
 
 
-def committed(staging: Path) -> int:
-    """Articles committed in a building file; -1 while it is absent or busy."""
-    try:
-        conn = sqlite3.connect(f"file:{staging}?mode=ro", uri=True, timeout=0.05)
-        try:
-            return int(conn.execute("SELECT COUNT(*) FROM articles").fetchone()[0])
-        finally:
-            conn.close()
-    except sqlite3.DatabaseError:
-        return -1
-
-
 def kill_build(home: Path, *args: str, at_least: int) -> int:
     """Start `litmol links build ARGS` and SIGKILL it once its building file holds `at_least` committed
     articles (0: as soon as the file appears); returns the articles committed when it was killed."""
-    from litmol.links.store import staging_path
+    from litmol.links.store import committed_articles, staging_path
 
     staging = staging_path(table_path(home))
     env = dict(os.environ, LITMOL_HOME=str(home), LITMOL_CHECKPOINT_ROWS=str(CHECKPOINT))
@@ -72,7 +60,7 @@ def kill_build(home: Path, *args: str, at_least: int) -> int:
         while time.monotonic() < deadline:
             if proc.poll() is not None:
                 pytest.fail(f"the build ended before it could be killed: {proc.stderr.read()[-300:]}")
-            n = committed(staging) if staging.is_file() else -1
+            n = committed_articles(staging)
             if n >= at_least:
                 os.kill(proc.pid, signal.SIGKILL)
                 proc.wait()
